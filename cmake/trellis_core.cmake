@@ -1,0 +1,25 @@
+# trellis::core: the LibTorch side (DDP core, data, models, ONNX, workspace, backends).
+# Found when LibTorch is: Debian's libtorch-dev here (Gloo), pip torch on GPU machines (NCCL).
+if(DEFINED ENV{GPU_DEPS})
+  include_directories(BEFORE SYSTEM $ENV{GPU_DEPS}/include)
+  link_directories($ENV{GPU_DEPS}/lib)
+endif()
+
+find_package(Torch QUIET)
+set(TRELLIS_HAVE_CORE ${Torch_FOUND})
+if(NOT Torch_FOUND)
+  message(STATUS "trellis: LibTorch not found; building the front end only")
+  return()
+endif()
+
+add_library(trellis_core INTERFACE)
+add_library(trellis::core ALIAS trellis_core)
+target_link_libraries(trellis_core INTERFACE trellis ${TORCH_LIBRARIES})
+target_compile_options(trellis_core INTERFACE ${TORCH_CXX_FLAGS})
+
+# Debian's LibTorch has c10d with Gloo, but leaves USE_C10D_GLOO to the user.
+find_package(Gloo QUIET)
+if(Gloo_FOUND)
+  target_compile_definitions(trellis_core INTERFACE USE_C10D_GLOO)
+  target_link_libraries(trellis_core INTERFACE gloo)
+endif()

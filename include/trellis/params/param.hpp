@@ -1,0 +1,58 @@
+// How stage parameters are found: every parameter type names its `kind`, and a stage looks
+// its parameters up by kind. Unknown or repeated kinds are reported by rules E008/E009.
+#pragma once
+#include <cstddef>
+#include <type_traits>
+
+namespace trellis {
+
+/// Marks "this parameter was not given" in look-ups.
+struct absent {
+  using kind = absent;
+};
+
+/// The kind of a stage parameter; anything without a `kind` is `not_a_parameter` (rule E008).
+struct not_a_parameter {};
+template <class P>
+struct kind_of {
+  using type = not_a_parameter;
+};
+template <class P>
+  requires requires { typename P::kind; }
+struct kind_of<P> {
+  using type = typename P::kind;
+};
+template <class P>
+using kind_of_t = typename kind_of<P>::type;
+
+namespace detail {
+template <class Kind, class... Ps>
+struct find_kind {
+  using type = absent;
+};
+template <class Kind, class P, class... Ps>
+struct find_kind<Kind, P, Ps...>
+    : std::conditional_t<std::is_same_v<kind_of_t<P>, Kind>, std::type_identity<P>,
+                         find_kind<Kind, Ps...>> {};
+}  // namespace detail
+
+/// The first parameter of kind `Kind` among `Ps`, or `Default` when none is given.
+template <class Kind, class Default, class... Ps>
+using param_t = std::conditional_t<
+    std::is_same_v<typename detail::find_kind<Kind, Ps...>::type, absent>, Default,
+    typename detail::find_kind<Kind, Ps...>::type>;
+
+template <class Kind, class... Ps>
+inline constexpr bool has_param_v = (std::is_same_v<kind_of_t<Ps>, Kind> || ...);
+
+template <class Kind, class... Ps>
+inline constexpr std::size_t count_kind_v = (std::size_t{std::is_same_v<kind_of_t<Ps>, Kind>} + ... + 0);
+
+/// True when some kind appears more than once among `Ps` (rule E009).
+template <class... Ps>
+inline constexpr bool has_repeated_kind_v = ((count_kind_v<kind_of_t<Ps>, Ps...> > 1) || ...);
+
+template <class... Kinds>
+struct kind_list {};
+
+}  // namespace trellis

@@ -1,0 +1,65 @@
+// pipeline_view: what rules read of a stage list. Each stage is found by its order, or stands
+// in with its defaults (compute: local::cpu; distributed: one process), so every rule is a
+// plain constexpr expression over stage traits.
+#pragma once
+#include <cstddef>
+#include <type_traits>
+
+#include "trellis/stages/compute.hpp"
+#include "trellis/stages/dataset.hpp"
+#include "trellis/stages/distributed.hpp"
+#include "trellis/stages/environment.hpp"
+#include "trellis/stages/export_onnx.hpp"
+#include "trellis/stages/register_model.hpp"
+#include "trellis/stages/stage.hpp"
+#include "trellis/stages/train.hpp"
+
+namespace trellis {
+
+namespace detail {
+template <stage_order O, class Default, class... S>
+struct stage_or_default {
+  using type = Default;
+};
+template <stage_order O, class Default, class S, class... Rest>
+struct stage_or_default<O, Default, S, Rest...>
+    : std::conditional_t<S::order == O, std::type_identity<S>, stage_or_default<O, Default, Rest...>> {};
+}  // namespace detail
+
+template <class... S>
+struct pipeline_view {
+  template <stage_order O>
+  static constexpr bool has = ((S::order == O) || ...);
+  template <stage_order O, class Default>
+  using get = typename detail::stage_or_default<O, Default, S...>::type;
+
+  static constexpr std::size_t count = sizeof...(S);
+  static constexpr stage_order orders[count] = {S::order...};
+
+  using data = get<stage_order::dataset, dataset<>>;
+  using env = get<stage_order::environment, environment<>>;
+  using comp = get<stage_order::compute, compute<local::cpu>>;
+  using dist = get<stage_order::distributed, distributed<>>;
+  using trn = get<stage_order::train, train<>>;
+  using reg = get<stage_order::register_model, register_model<"model">>;
+  using onnx = get<stage_order::export_onnx, export_onnx<>>;
+  using target = typename comp::target;
+
+  static constexpr bool has_dataset = has<stage_order::dataset>;
+  static constexpr bool has_env = has<stage_order::environment>;
+  static constexpr bool has_compute = has<stage_order::compute>;
+  static constexpr bool has_dist = has<stage_order::distributed>;
+  static constexpr bool has_train = has<stage_order::train>;
+  static constexpr bool has_register = has<stage_order::register_model>;
+  static constexpr bool has_export = has<stage_order::export_onnx>;
+
+  static constexpr bool gpu = is_gpu_target_v<target>;
+  static constexpr std::size_t world_size = dist::nodes * dist::procs;
+  /// NCCL when asked for, or by default for PyTorch DDP on GPUs.
+  static constexpr bool uses_nccl =
+      std::is_same_v<typename dist::collective, nccl> ||
+      (std::is_same_v<typename dist::collective, auto_collective> && gpu &&
+       std::is_same_v<typename dist::framework, pytorch>);
+};
+
+}  // namespace trellis

@@ -1,0 +1,131 @@
+// Capacity rules E023-E029: ranks vs GPUs per node, nodes vs the cluster size, zero counts,
+// global batch vs world size, and class counts.
+#pragma once
+#include <cstddef>
+
+#include "trellis/text.hpp"
+#include "trellis/diagnostics.hpp"
+#include "trellis/pipeline_view.hpp"
+
+namespace trellis::rules {
+
+template <class... Ctx>
+struct E023_procs_exceed_gpus : rule<23> {
+  template <class V>
+  static constexpr bool violated =
+      V::uses_nccl && !V::target::is_local && V::dist::procs > V::target::gpus_per_node;
+  template <class V>
+  using context = E023_procs_exceed_gpus<procs<V::dist::procs>, gpus<V::target::gpus_per_node>,
+                                         typename V::target>;
+};
+template <class... C>
+constexpr void diagnose(E023_procs_exceed_gpus<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E023] distributed: procs<P> exceeds the GPUs per node of the compute "
+                "target; NCCL needs one GPU per process. Fix: lower procs or pick a VM size with "
+                "more GPUs.");
+}
+
+template <class... Ctx>
+struct E024_nodes_exceed_max_nodes : rule<24> {
+  template <class V>
+  static constexpr bool violated =
+      V::has_dist && !V::target::is_local && V::dist::nodes > V::comp::max_nodes;
+  template <class V>
+  using context = E024_nodes_exceed_max_nodes<nodes<V::dist::nodes>, max_nodes<V::comp::max_nodes>>;
+};
+template <class... C>
+constexpr void diagnose(E024_nodes_exceed_max_nodes<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E024] distributed: nodes<N> exceeds the compute cluster's max_nodes. "
+                "Fix: lower nodes or raise max_nodes in compute.");
+}
+
+namespace detail {
+template <class V>
+constexpr bool has_zero_count() {
+  return V::dist::nodes == 0 || V::dist::procs == 0 ||
+         (V::has_train && (V::trn::epochs == 0 || (V::trn::has_global_batch && V::trn::global_batch == 0))) ||
+         (V::has_compute && (V::comp::max_nodes == 0 || (V::target::is_local && V::gpu && V::target::gpus_per_node == 0)));
+}
+}  // namespace detail
+
+template <class... Ctx>
+struct E025_zero_count : rule<25> {
+  template <class V>
+  static constexpr bool violated = detail::has_zero_count<V>();
+  template <class V>
+  using context = E025_zero_count<nodes<V::dist::nodes>, procs<V::dist::procs>, epochs<V::trn::epochs>,
+                                  max_nodes<V::comp::max_nodes>, gpus<V::target::gpus_per_node>>;
+};
+template <class... C>
+constexpr void diagnose(E025_zero_count<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E025] pipeline: a count is zero (nodes, procs, epochs, global_batch, "
+                "max_nodes or local gpus). Fix: use at least 1.");
+}
+
+template <class... Ctx>
+struct E026_global_batch_not_divisible : rule<26> {
+  template <class V>
+  static constexpr bool violated =
+      V::has_train && V::trn::has_global_batch && V::trn::global_batch % V::world_size != 0;
+  template <class V>
+  using context = E026_global_batch_not_divisible<global_batch<V::trn::global_batch>,
+                                                  nodes<V::dist::nodes>, procs<V::dist::procs>>;
+};
+template <class... C>
+constexpr void diagnose(E026_global_batch_not_divisible<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E026] train: global_batch<N> does not divide by the world size "
+                "(nodes x procs), so ranks would get unequal batches. Fix: use a multiple of the "
+                "world size.");
+}
+
+template <class... Ctx>
+struct E027_min_nodes_exceed_max_nodes : rule<27> {
+  template <class V>
+  static constexpr bool violated = V::comp::min_nodes > V::comp::max_nodes;
+  template <class V>
+  using context = E027_min_nodes_exceed_max_nodes<min_nodes<V::comp::min_nodes>,
+                                                  max_nodes<V::comp::max_nodes>>;
+};
+template <class... C>
+constexpr void diagnose(E027_min_nodes_exceed_max_nodes<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E027] compute: min_nodes is larger than max_nodes. Fix: make min_nodes "
+                "at most max_nodes.");
+}
+
+template <class... Ctx>
+struct E028_local_gpus_exceeded : rule<28> {
+  template <class V>
+  static constexpr bool violated =
+      V::uses_nccl && V::target::is_local && V::world_size > V::target::gpus_per_node;
+  template <class V>
+  using context = E028_local_gpus_exceeded<nodes<V::dist::nodes>, procs<V::dist::procs>,
+                                           gpus<V::target::gpus_per_node>>;
+};
+template <class... C>
+constexpr void diagnose(E028_local_gpus_exceeded<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E028] distributed: nodes x procs exceeds the GPUs of local::cuda; local "
+                "nodes share this machine and NCCL needs one GPU per rank. Fix: raise gpus<N> or "
+                "lower nodes or procs.");
+}
+
+template <class... Ctx>
+struct E029_too_few_classes : rule<29> {
+  template <class V>
+  static constexpr bool violated = V::has_dataset && V::data::has_required_params && V::data::classes < 2;
+  template <class V>
+  using context = E029_too_few_classes<classes<V::data::classes>>;
+};
+template <class... C>
+constexpr void diagnose(E029_too_few_classes<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E029] dataset: a classifier needs at least 2 classes. Fix: use "
+                "classes<N> with N >= 2, the number of class folders or labels.");
+}
+
+}  // namespace trellis::rules

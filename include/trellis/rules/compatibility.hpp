@@ -1,0 +1,231 @@
+// Compatibility rules E011-E022: collective back end vs device, environment vs GPU and MPI,
+// reserved names, CUDA vs GPU model, retired VM sizes, checkpoint needs, ONNX export.
+#pragma once
+#include <type_traits>
+
+#include "trellis/text.hpp"
+#include "trellis/diagnostics.hpp"
+#include "trellis/pipeline_view.hpp"
+#include "trellis/targets/azure_vms.hpp"
+
+namespace trellis::rules {
+
+template <class... Ctx>
+struct E011_nccl_requires_gpu : rule<11> {
+  template <class V>
+  static constexpr bool violated = std::is_same_v<typename V::dist::collective, nccl> && !V::gpu;
+  template <class V>
+  using context = E011_nccl_requires_gpu<nccl, typename V::target>;
+};
+template <class... C>
+constexpr void diagnose(E011_nccl_requires_gpu<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E011] distributed: NCCL needs GPUs, but the compute target has none. "
+                "Fix: drop nccl (Gloo is used on CPUs) or choose a GPU compute target.");
+}
+
+template <class... Ctx>
+struct E012_gpu_requires_cuda_environment : rule<12> {
+  template <class V>
+  static constexpr bool violated = V::gpu && V::has_env && V::env::cuda_version == 0;
+  template <class V>
+  using context = E012_gpu_requires_cuda_environment<typename V::target, typename V::env::source>;
+};
+template <class... C>
+constexpr void diagnose(E012_gpu_requires_cuda_environment<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E012] environment: the compute target has GPUs but the environment has "
+                "no CUDA. Fix: use curated::pytorch_cuda or give a custom environment cuda<M, m>.");
+}
+
+template <class... Ctx>
+struct E013_mpi_requires_mpi_environment : rule<13> {
+  template <class V>
+  static constexpr bool violated =
+      std::is_same_v<typename V::dist::framework, mpi> && V::has_env && !V::env::mpi;
+  template <class V>
+  using context = E013_mpi_requires_mpi_environment<mpi, typename V::env::source>;
+};
+template <class... C>
+constexpr void diagnose(E013_mpi_requires_mpi_environment<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E013] environment: distributed<mpi> needs an MPI runtime, which this "
+                "environment lacks. Fix: add with_mpi to a custom environment whose image has "
+                "OpenMPI, or use a curated PyTorch preset.");
+}
+
+namespace detail {
+constexpr bool starts_with_azureml(text_view name) {
+  constexpr text_view prefix = "azureml";
+  if (name.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+}  // namespace detail
+
+template <class... Ctx>
+struct E014_reserved_environment_name : rule<14> {
+  template <class V>
+  static constexpr bool violated =
+      V::has_env && !V::env::is_curated && detail::starts_with_azureml(V::env::name);
+  template <class V>
+  using context = E014_reserved_environment_name<typename V::env::source>;
+};
+template <class... C>
+constexpr void diagnose(E014_reserved_environment_name<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E014] environment: custom environment names must not start with "
+                "'AzureML', which Azure reserves for curated environments. Fix: rename it.");
+}
+
+template <class... Ctx>
+struct E015_cuda_unsupported_by_gpu : rule<15> {
+  template <class V>
+  static constexpr bool violated =
+      V::gpu && V::has_env && V::env::cuda_version != 0 &&
+      !gpu_models::supports_cuda<typename V::target::gpu>(V::env::cuda_version);
+  template <class V>
+  using context = E015_cuda_unsupported_by_gpu<
+      cuda<V::env::cuda_version / 100, V::env::cuda_version % 100>, typename V::target::gpu,
+      typename V::target>;
+};
+template <class... C>
+constexpr void diagnose(E015_cuda_unsupported_by_gpu<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E015] environment: its CUDA version cannot drive the GPU of the compute "
+                "target (H100 needs CUDA 11.8+, A100 11.0+, T4 10.0+; CUDA 12 dropped K80, CUDA "
+                "13 dropped V100). Fix: pick an environment with a CUDA version the GPU supports.");
+}
+
+template <class... Ctx>
+struct E016_retired_vm_size : rule<16> {
+  template <class V>
+  static constexpr bool violated = V::target::retired;
+  template <class V>
+  using context = E016_retired_vm_size<typename V::target, typename V::target::replacement>;
+};
+// One message per retired size, so the error names the replacement in words.
+template <class... C>
+constexpr void diagnose(E016_retired_vm_size<azure::nc6, C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E016] compute: azure::nc6 (Standard_NC6, K80) was retired on "
+                "2023-09-06. Fix: use azure::nc4as_t4_v3.");
+}
+template <class... C>
+constexpr void diagnose(E016_retired_vm_size<azure::nc12, C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E016] compute: azure::nc12 (Standard_NC12, 2x K80) was retired on "
+                "2023-09-06. Fix: use azure::nc24ads_a100_v4.");
+}
+template <class... C>
+constexpr void diagnose(E016_retired_vm_size<azure::nc24, C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E016] compute: azure::nc24 (Standard_NC24, 4x K80) was retired on "
+                "2023-09-06. Fix: use azure::nc48ads_a100_v4.");
+}
+template <class... C>
+constexpr void diagnose(E016_retired_vm_size<azure::nc6s_v3, C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E016] compute: azure::nc6s_v3 (Standard_NC6s_v3, V100) was retired on "
+                "2025-09-30. Fix: use azure::nc24ads_a100_v4.");
+}
+template <class... C>
+constexpr void diagnose(E016_retired_vm_size<azure::nc24s_v3, C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E016] compute: azure::nc24s_v3 (Standard_NC24s_v3, 4x V100) was retired "
+                "on 2025-09-30. Fix: use azure::nc96ads_a100_v4.");
+}
+
+template <class... Ctx>
+struct E017_low_priority_requires_checkpoints : rule<17> {
+  template <class V>
+  static constexpr bool violated = std::is_same_v<typename V::comp::priority, low_priority> &&
+                                   V::has_train && V::trn::checkpoint_every == 0;
+  template <class V>
+  using context = E017_low_priority_requires_checkpoints<low_priority, checkpoint_every<0>>;
+};
+template <class... C>
+constexpr void diagnose(E017_low_priority_requires_checkpoints<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E017] train: low_priority compute can be preempted, but train writes no "
+                "checkpoints. Fix: use checkpoint_every<N> with N > 0, or dedicated compute.");
+}
+
+template <class... Ctx>
+struct E018_model_not_exportable : rule<18> {
+  template <class V>
+  static constexpr bool violated = V::has_export && V::has_train && !V::trn::model::onnx_exportable;
+  template <class V>
+  using context = E018_model_not_exportable<typename V::trn::model>;
+};
+template <class... C>
+constexpr void diagnose(E018_model_not_exportable<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E018] export_onnx: the model type declares onnx_exportable = false. "
+                "Fix: remove export_onnx or use a model that can be exported.");
+}
+
+template <class... Ctx>
+struct E019_opset_out_of_range : rule<19> {
+  template <class V>
+  static constexpr bool violated = V::has_export && (V::onnx::opset < 7 || V::onnx::opset > 17);
+  template <class V>
+  using context = E019_opset_out_of_range<opset<V::onnx::opset>>;
+};
+template <class... C>
+constexpr void diagnose(E019_opset_out_of_range<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E019] export_onnx: the opset is outside 7..17, the range of ONNX 1.12 "
+                "(IR 8). Fix: use opset<17> or another opset from 7 to 17.");
+}
+
+template <class... Ctx>
+struct E020_restarts_require_checkpoints : rule<20> {
+  template <class V>
+  static constexpr bool violated =
+      V::dist::max_restarts > 0 && V::has_train && V::trn::checkpoint_every == 0;
+  template <class V>
+  using context = E020_restarts_require_checkpoints<max_restarts<V::dist::max_restarts>,
+                                                    checkpoint_every<0>>;
+};
+template <class... C>
+constexpr void diagnose(E020_restarts_require_checkpoints<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E020] train: distributed asks for max_restarts, but train writes no "
+                "checkpoint to restart from. Fix: use checkpoint_every<N> with N > 0.");
+}
+
+template <class... Ctx>
+struct E021_azure_requires_environment : rule<21> {
+  template <class V>
+  static constexpr bool violated = !V::target::is_local && V::has_train && !V::has_env;
+  template <class V>
+  using context = E021_azure_requires_environment<typename V::target>;
+};
+template <class... C>
+constexpr void diagnose(E021_azure_requires_environment<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E021] environment: an Azure compute target needs an environment to run "
+                "the job in. Fix: add environment<curated::pytorch_cuda> (or a CPU or custom one).");
+}
+
+template <class... Ctx>
+struct E022_mpi_launches_per_process : rule<22> {
+  template <class V>
+  static constexpr bool violated = std::is_same_v<typename V::dist::framework, mpi> &&
+                                   std::is_same_v<typename V::dist::launch, per_node>;
+  template <class V>
+  using context = E022_mpi_launches_per_process<mpi, per_node>;
+};
+template <class... C>
+constexpr void diagnose(E022_mpi_launches_per_process<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E022] distributed: mpirun starts every rank itself, so mpi cannot use "
+                "per_node launchers. Fix: drop per_node, or use pytorch with per_node.");
+}
+
+}  // namespace trellis::rules

@@ -1,0 +1,66 @@
+// dataset<kind, classes<N>, input_shape<C,H,W>>{.root = ...}: where images come from and how
+// they are transformed. Rules: E006 (static shape), E010 (kind and classes), E029 (classes).
+#pragma once
+#include <cstddef>
+
+#include "trellis/text.hpp"
+#include "trellis/params/data.hpp"
+#include "trellis/params/param.hpp"
+#include "trellis/stages/stage.hpp"
+
+namespace trellis {
+
+/// Per-sample transforms, applied in this order: gray_to_rgb, resize, crop, hflip, normalize.
+struct transforms {
+  std::size_t resize = 0;    ///< shorter side to this many pixels; 0 keeps the size
+  std::size_t crop = 0;      ///< square crop of this size; 0 crops nothing
+  bool random_crop = false;  ///< random position when training, centre otherwise
+  bool hflip = false;        ///< random horizontal flip when training
+  bool gray_to_rgb = false;  ///< repeat one channel three times
+  bool normalize = false;
+  double mean[3] = {0.485, 0.456, 0.406};
+  double std[3] = {0.229, 0.224, 0.225};
+};
+
+template <class... Ps>
+struct dataset {
+  static constexpr stage_order order = stage_order::dataset;
+  using accepted_kinds = kind_list<kinds::dataset_kind, kinds::classes, kinds::input_shape>;
+  using params = kind_list<Ps...>;
+  using source = param_t<kinds::dataset_kind, absent, Ps...>;
+  using shape = param_t<kinds::input_shape, absent, Ps...>;
+  static constexpr std::size_t classes = param_t<kinds::classes, trellis::classes<0>, Ps...>::value;
+  static constexpr bool has_static_shape = has_param_v<kinds::input_shape, Ps...>;
+  static constexpr bool has_required_params =
+      has_param_v<kinds::dataset_kind, Ps...> && has_param_v<kinds::classes, Ps...>;
+
+  text root;               ///< dataset folder (image_folder) or IDX files folder
+  transforms transform{};
+  std::size_t subset = 0;         ///< use only this many training samples; 0 uses all
+  bool skip_corrupt = false;      ///< skip undecodable images (counted) instead of failing
+  std::size_t workers = 2;        ///< background decoding threads per rank
+  std::size_t prefetch = 4;       ///< batches decoded ahead per rank
+
+  template <class Self, class Fields>
+  static void fields(Self& self, Fields& f) {
+    if constexpr (!std::is_same_v<source, absent>) f.fixed("kind", source::name);
+    f.fixed("classes", classes);
+    if constexpr (has_static_shape)
+      f.fixed("input_shape", dims{shape::channels, shape::height, shape::width});
+    f.setting("root", self.root);
+    f.setting("subset", self.subset);
+    f.setting("skip_corrupt", self.skip_corrupt);
+    f.setting("workers", self.workers);
+    f.setting("prefetch", self.prefetch);
+    f.setting("transform.resize", self.transform.resize);
+    f.setting("transform.crop", self.transform.crop);
+    f.setting("transform.random_crop", self.transform.random_crop);
+    f.setting("transform.hflip", self.transform.hflip);
+    f.setting("transform.gray_to_rgb", self.transform.gray_to_rgb);
+    f.setting("transform.normalize", self.transform.normalize);
+    f.setting("transform.mean", self.transform.mean);
+    f.setting("transform.std", self.transform.std);
+  }
+};
+
+}  // namespace trellis

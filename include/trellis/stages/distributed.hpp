@@ -1,0 +1,53 @@
+// distributed<framework, nodes<N>, procs<P>, max_restarts<N>, launch, collective>: the rank
+// map. Rules: E007 (needs compute), E011/E013 (back end), E020, E023-E025, E026, E028.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "trellis/text.hpp"
+#include "trellis/params/param.hpp"
+#include "trellis/params/topology.hpp"
+#include "trellis/stages/stage.hpp"
+
+namespace trellis {
+
+/// Marks "let the compute target choose": NCCL on GPUs, Gloo on CPUs.
+struct auto_collective final {
+  using kind = kinds::collective;
+  static constexpr text_view name = "auto";
+};
+
+template <class... Ps>
+struct distributed {
+  static constexpr stage_order order = stage_order::distributed;
+  using accepted_kinds = kind_list<kinds::framework, kinds::nodes, kinds::procs, kinds::max_restarts,
+                                   kinds::launch, kinds::collective>;
+  using params = kind_list<Ps...>;
+  using framework = param_t<kinds::framework, pytorch, Ps...>;
+  using launch = param_t<kinds::launch, per_process, Ps...>;
+  using collective = param_t<kinds::collective, auto_collective, Ps...>;
+  static constexpr bool has_required_params = has_param_v<kinds::framework, Ps...>;
+  static constexpr std::size_t nodes = param_t<kinds::nodes, trellis::nodes<1>, Ps...>::value;
+  static constexpr std::size_t procs = param_t<kinds::procs, trellis::procs<1>, Ps...>::value;
+  static constexpr std::size_t max_restarts =
+      param_t<kinds::max_restarts, trellis::max_restarts<0>, Ps...>::value;
+
+  text master_addr = "127.0.0.1";  ///< local runs; Azure sets MASTER_ADDR itself
+  std::uint16_t master_port = 29500;
+  std::size_t timeout_s = 30;  ///< every collective fails after this many seconds
+
+  template <class Self, class Fields>
+  static void fields(Self& self, Fields& f) {
+    f.fixed("framework", framework::name);
+    f.fixed("nodes", nodes);
+    f.fixed("procs", procs);
+    f.fixed("max_restarts", max_restarts);
+    f.fixed("launch", launch::name);
+    f.fixed("collective", collective::name);
+    f.setting("master_addr", self.master_addr);
+    f.setting("master_port", self.master_port);
+    f.setting("timeout_s", self.timeout_s);
+  }
+};
+
+}  // namespace trellis

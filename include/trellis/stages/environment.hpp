@@ -1,0 +1,50 @@
+// environment<curated::preset> or environment<custom<"name">, base_image<...>, cuda<M,m>,
+// torch<M,m>, with_mpi>{.pip = {...}}: what the job runs in. Rules: E012-E015, E033.
+#pragma once
+#include <cstddef>
+
+#include "trellis/text.hpp"
+#include "trellis/params/param.hpp"
+#include "trellis/stages/stage.hpp"
+#include "trellis/targets/environments.hpp"
+
+namespace trellis {
+
+template <class... Ps>
+struct environment {
+  static constexpr stage_order order = stage_order::environment;
+  using accepted_kinds = kind_list<kinds::environment_source, kinds::base_image, kinds::cuda_version,
+                                   kinds::torch_version, kinds::mpi_support>;
+  using params = kind_list<Ps...>;
+  using source = param_t<kinds::environment_source, custom<"unnamed">, Ps...>;
+  static constexpr bool has_required_params = has_param_v<kinds::environment_source, Ps...>;
+  static constexpr bool is_curated = source::curated;
+  static constexpr text_view name = source::name;
+  static constexpr text_view image =
+      param_t<kinds::base_image, base_image<"">, Ps...>::name.empty()
+          ? source::image
+          : param_t<kinds::base_image, base_image<"">, Ps...>::name;
+  /// CUDA major*100+minor, 0 for a CPU image.
+  static constexpr std::size_t cuda_version =
+      param_t<kinds::cuda_version, cuda<source::cuda / 100, source::cuda % 100>, Ps...>::value;
+  static constexpr std::size_t torch_version =
+      param_t<kinds::torch_version, torch<source::torch / 100, source::torch % 100>, Ps...>::value;
+  static constexpr bool mpi = source::mpi || has_param_v<kinds::mpi_support, Ps...>;
+
+  text_list pip;  ///< extra pip requirements (custom environments)
+  text conda_file;        ///< a conda specification file (custom environments)
+
+  template <class Self, class Fields>
+  static void fields(Self& self, Fields& f) {
+    f.fixed("name", name);
+    f.fixed("curated", is_curated);
+    f.fixed("image", image);
+    f.fixed("cuda", version{cuda_version});
+    f.fixed("torch", version{torch_version});
+    f.fixed("mpi", mpi);
+    f.setting("pip", self.pip);
+    f.setting("conda_file", self.conda_file);
+  }
+};
+
+}  // namespace trellis

@@ -1,0 +1,33 @@
+// export_onnx<opset<N>, dynamic_batch>{.file = ...}: outputs/model.onnx, checked after export.
+// Rules: E005 (needs train), E006 (static shape), E018 (exportable model), E019 (opset).
+#pragma once
+#include <cstddef>
+
+#include "trellis/text.hpp"
+#include "trellis/params/export.hpp"
+#include "trellis/params/param.hpp"
+#include "trellis/stages/stage.hpp"
+
+namespace trellis {
+
+template <class... Ps>
+struct export_onnx {
+  static constexpr stage_order order = stage_order::export_onnx;
+  using accepted_kinds = kind_list<kinds::opset, kinds::batch_axis>;
+  using params = kind_list<Ps...>;
+  static constexpr bool has_required_params = true;
+  static constexpr std::size_t opset = param_t<kinds::opset, trellis::opset<17>, Ps...>::value;
+  static constexpr bool dynamic_batch = param_t<kinds::batch_axis, trellis::dynamic_batch, Ps...>::value;
+
+  text file = "model.onnx";
+
+  template <class Self, class Fields>
+  static void fields(Self& self, Fields& f) {
+    f.fixed("opset", opset);
+    f.fixed("ir_version", std::size_t{8});
+    f.fixed("dynamic_batch", dynamic_batch);
+    f.setting("file", self.file);
+  }
+};
+
+}  // namespace trellis

@@ -1,0 +1,31 @@
+// register_model<"name">{.description = ..., .tags = ...}: a new model version in the
+// workspace registry from rank 0's outputs. Rules: E004 (needs train), E030 (name).
+#pragma once
+
+#include "trellis/text.hpp"
+#include "trellis/fixed_string.hpp"
+#include "trellis/params/param.hpp"
+#include "trellis/stages/stage.hpp"
+
+namespace trellis {
+
+template <fixed_string Name, class... Ps>
+struct register_model {
+  static constexpr stage_order order = stage_order::register_model;
+  using accepted_kinds = kind_list<>;
+  using params = kind_list<Ps...>;
+  static constexpr bool has_required_params = true;
+  static constexpr text_view name = Name.view();
+
+  text description;
+  tag_list tags;
+
+  template <class Self, class Fields>
+  static void fields(Self& self, Fields& f) {
+    f.fixed("name", name);
+    f.setting("description", self.description);
+    f.setting("tags", self.tags);
+  }
+};
+
+}  // namespace trellis

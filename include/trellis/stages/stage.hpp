@@ -1,0 +1,44 @@
+// What makes a type a pipeline stage: a keyword, its place in the fixed stage order, the
+// parameter kinds it accepts, whether its required parameters are present, and a `fields`
+// function listing compile-time values (`fixed`) and run-time values (`setting`).
+#pragma once
+#include <concepts>
+#include <cstddef>
+
+#include "trellis/text.hpp"
+
+namespace trellis {
+
+/// The one order stages may appear in (rule E001).
+enum class stage_order : std::size_t {
+  dataset,
+  environment,
+  compute,
+  distributed,
+  train,
+  register_model,
+  export_onnx,
+  count
+};
+
+inline constexpr text_view stage_keywords[] = {
+    "dataset", "environment", "compute", "distributed", "train", "register_model", "export_onnx"};
+
+/// A major*100+minor version number; field writers print it as "12.1" (0: none).
+struct version {
+  std::size_t value;
+};
+
+/// A channels x height x width shape; field writers print it as [C, H, W].
+struct dims {
+  std::size_t channels, height, width;
+};
+
+template <class T>
+concept stage = requires {
+  { T::order } -> std::convertible_to<stage_order>;
+  typename T::accepted_kinds;
+  { T::has_required_params } -> std::convertible_to<bool>;
+};
+
+}  // namespace trellis

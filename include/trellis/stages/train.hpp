@@ -1,0 +1,89 @@
+// train<model, epochs<N>, optimizer, global_batch<N>, checkpoint_every<N>, transfer_from<"m">,
+// experiment<"e">, logs<...>, select_best<"metric">>{.lr = ..., .batch = ...}: the DDP core's
+// job. Rules: E003, E017, E018, E020, E026, E031, E034, E035.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "trellis/text.hpp"
+#include "trellis/models.hpp"
+#include "trellis/params/param.hpp"
+#include "trellis/params/training.hpp"
+#include "trellis/stages/stage.hpp"
+
+namespace trellis {
+
+/// Metrics every `train` logs, per epoch (val_*) or per logging step (the others).
+inline constexpr text_view builtin_metrics[] = {"train_loss", "val_loss", "val_accuracy",
+                                                       "lr", "images_per_s"};
+
+struct no_transfer final {
+  using kind = kinds::transfer_from;
+  static constexpr text_view name = "";
+};
+
+template <class... Ps>
+struct train {
+  static constexpr stage_order order = stage_order::train;
+  using accepted_kinds =
+      kind_list<kinds::model, kinds::epochs, kinds::optimizer, kinds::global_batch,
+                kinds::checkpoint_every, kinds::transfer_from, kinds::experiment, kinds::logs,
+                kinds::select_best>;
+  using params = kind_list<Ps...>;
+  using model = param_t<kinds::model, models::small_cnn, Ps...>;
+  using optimizer = param_t<kinds::optimizer, sgd, Ps...>;
+  using transfer = param_t<kinds::transfer_from, no_transfer, Ps...>;
+  using extra_metrics = param_t<kinds::logs, logs<>, Ps...>;
+  static constexpr bool has_required_params = has_param_v<kinds::model, Ps...>;
+  static constexpr std::size_t epochs = param_t<kinds::epochs, trellis::epochs<1>, Ps...>::value;
+  static constexpr bool has_global_batch = has_param_v<kinds::global_batch, Ps...>;
+  static constexpr std::size_t global_batch =
+      param_t<kinds::global_batch, trellis::global_batch<0>, Ps...>::value;
+  static constexpr std::size_t checkpoint_every =
+      param_t<kinds::checkpoint_every, trellis::checkpoint_every<1>, Ps...>::value;
+  static constexpr text_view experiment =
+      param_t<kinds::experiment, trellis::experiment<"trellis">, Ps...>::name;
+  static constexpr text_view best_metric =
+      param_t<kinds::select_best, select_best<"val_accuracy">, Ps...>::name;
+
+  static constexpr bool logs_metric(text_view metric) {
+    for (auto m : builtin_metrics)
+      if (m == metric) return true;
+    for (std::size_t i = 0; i < extra_metrics::size; ++i)
+      if (extra_metrics::names[i] == metric) return true;
+    return false;
+  }
+
+  double lr = 0.01;
+  std::size_t batch = 32;        ///< per rank; with global_batch<N> it is N / world size
+  std::uint64_t seed = 0;
+  double momentum = 0.9;         ///< sgd only
+  double weight_decay = 0.0;
+  text schedule = "cosine";  ///< "constant", "step" or "cosine"
+  std::size_t accumulate = 1;    ///< micro-batches per optimizer step (no_sync in between)
+  bool freeze_backbone = false;  ///< with transfer_from: train only the new head
+  std::size_t threads = 1;       ///< intra-op threads per rank
+
+  template <class Self, class Fields>
+  static void fields(Self& self, Fields& f) {
+    f.fixed("model", model::name);
+    f.fixed("epochs", epochs);
+    f.fixed("optimizer", optimizer::name);
+    if constexpr (has_global_batch) f.fixed("global_batch", global_batch);
+    f.fixed("checkpoint_every", checkpoint_every);
+    f.fixed("transfer_from", transfer::name);
+    f.fixed("experiment", experiment);
+    f.fixed("select_best", best_metric);
+    f.setting("lr", self.lr);
+    f.setting("batch", self.batch);
+    f.setting("seed", self.seed);
+    f.setting("momentum", self.momentum);
+    f.setting("weight_decay", self.weight_decay);
+    f.setting("schedule", self.schedule);
+    f.setting("accumulate", self.accumulate);
+    f.setting("freeze_backbone", self.freeze_backbone);
+    f.setting("threads", self.threads);
+  }
+};
+
+}  // namespace trellis

@@ -1,0 +1,30 @@
+# Compiles SOURCE with COMPILER and fails unless: the compile fails, the output has exactly
+# one error, that error matches the `// expect-error: <regex>` on the file's first line, and
+# the whole diagnostic stays within MAX_LINES lines.
+file(STRINGS ${SOURCE} first_line LIMIT_COUNT 1)
+if(NOT first_line MATCHES "^// expect-error: (.+)$")
+  message(FATAL_ERROR "${SOURCE}: first line must be '// expect-error: <regex>'")
+endif()
+set(expected "${CMAKE_MATCH_1}")
+
+execute_process(
+  COMMAND ${COMPILER} -std=c++20 -fsyntax-only -fdiagnostics-color=never -I${INCLUDE_DIR} ${SOURCE}
+  RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE output)
+
+if(status EQUAL 0)
+  message(FATAL_ERROR "${SOURCE} compiled, but must fail with: ${expected}")
+endif()
+if(NOT output MATCHES "${expected}")
+  message(FATAL_ERROR "${SOURCE}: the diagnostic does not match '${expected}':\n${output}")
+endif()
+string(REGEX MATCHALL "error:" errors "${output}")
+list(LENGTH errors error_count)
+if(NOT error_count EQUAL 1)
+  message(FATAL_ERROR "${SOURCE}: expected exactly one error, got ${error_count}:\n${output}")
+endif()
+string(REGEX MATCHALL "\n" newlines "${output}")
+list(LENGTH newlines line_count)
+if(line_count GREATER MAX_LINES)
+  message(FATAL_ERROR "${SOURCE}: ${line_count} diagnostic lines exceed the budget of ${MAX_LINES}:\n${output}")
+endif()
+message(STATUS "${SOURCE}: one error, ${line_count} lines")
