@@ -34,7 +34,7 @@ struct dataset {
   static constexpr bool has_required_params =
       has_param_v<kinds::dataset_kind, Ps...> && has_param_v<kinds::classes, Ps...>;
 
-  text root;               ///< dataset folder (image_folder) or IDX files folder
+  text root{};               ///< dataset folder (image_folder) or IDX files folder
   transforms transform{};
   std::size_t subset = 0;         ///< use only this many training samples; 0 uses all
   bool skip_corrupt = false;      ///< skip undecodable images (counted) instead of failing

@@ -31,8 +31,8 @@ struct environment {
       param_t<kinds::torch_version, torch<source::torch / 100, source::torch % 100>, Ps...>::value;
   static constexpr bool mpi = source::mpi || has_param_v<kinds::mpi_support, Ps...>;
 
-  text_list pip;  ///< extra pip requirements (custom environments)
-  text conda_file;        ///< a conda specification file (custom environments)
+  text_list pip{};  ///< extra pip requirements (custom environments)
+  text conda_file{};        ///< a conda specification file (custom environments)
 
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {

@@ -17,8 +17,8 @@ struct register_model {
   static constexpr bool has_required_params = true;
   static constexpr text_view name = Name.view();
 
-  text description;
-  tag_list tags;
+  text description{};
+  tag_list tags{};
 
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {

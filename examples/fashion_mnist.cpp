@@ -1,0 +1,17 @@
+// The main example: the small CNN on Fashion-MNIST with 2 ranks (DDP over Gloo on this
+// machine's CPUs), registered as "fashion-base" and exported to ONNX. The transfer-learning
+// example starts from the model this one registers.
+#include <trellis/main.hpp>
+#include <trellis/trellis.hpp>
+using namespace trellis;
+
+int main(int argc, char** argv) {
+  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist"}
+         | compute<local::cpu>{}
+         | distributed<PyTorch, nodes<1>, procs<2>>{}
+         | train<models::small_cnn, epochs<12>, adam, global_batch<128>, experiment<"fashion">>{
+               .lr = 1e-3, .schedule = "cosine"}
+         | register_model<"fashion-base">{.description = "small CNN on Fashion-MNIST"}
+         | export_onnx<opset<17>>{};
+  return trellis::main(p, argc, argv);
+}

@@ -1,0 +1,10 @@
+// The smallest pipeline: one process on this machine's CPU, no registration, no export.
+#include <trellis/main.hpp>
+#include <trellis/trellis.hpp>
+using namespace trellis;
+
+int main(int argc, char** argv) {
+  return trellis::main(dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+                           | train<models::small_cnn, epochs<1>>{.lr = 0.01, .batch = 64},
+                       argc, argv);
+}

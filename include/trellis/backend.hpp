@@ -1,0 +1,19 @@
+// The seam between trellis::main and the heavy parts: a backend header (e.g.
+// trellis/backends/local.hpp) specializes `backend<Tag, Pipeline>` with `available = true`
+// and a `run` function. Without it, the program can still check and plan (--dry-run).
+#pragma once
+
+namespace trellis {
+
+struct local_backend {};  ///< processes on this machine
+struct azure_backend {};  ///< Azure ML v2 command jobs
+struct worker_role {};    ///< this process is a rank (RANK or OMPI_COMM_WORLD_RANK is set)
+
+/// Specialized by backend headers: `static constexpr bool available = true;` and
+/// `static int run(Pipeline&, const plan::run_plan&, const cli::options&)`.
+template <class Tag, class Pipeline>
+struct backend {
+  static constexpr bool available = false;
+};
+
+}  // namespace trellis

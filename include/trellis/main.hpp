@@ -1,0 +1,96 @@
+// trellis::main: the command line every pipeline program shares. As the driver it parses the
+// options, applies --set, plans and checks the run against this machine, then either writes
+// the plan (--dry-run) or hands it to the backend; as a worker (rank variables set) it runs
+// its rank.
+#pragma once
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <type_traits>
+
+#include "trellis/backend.hpp"
+#include "trellis/cli/options.hpp"
+#include "trellis/cli/settings.hpp"
+#include "trellis/pipeline.hpp"
+#include "trellis/plan/make_plan.hpp"
+#include "trellis/plan/write_plan.hpp"
+
+namespace trellis {
+
+namespace detail {
+inline bool rank_environment_present() {
+  return std::getenv("RANK") != nullptr || std::getenv("OMPI_COMM_WORLD_RANK") != nullptr;
+}
+
+template <class Tag, class Pipeline>
+int run_with(const char* what, const char* header, Pipeline& p, const plan::run_plan& plan,
+             const cli::options& o) {
+  if constexpr (backend<Tag, Pipeline>::available) {
+    return backend<Tag, Pipeline>::run(p, plan, o);
+  } else {
+    std::cerr << o.program << ": this program was built without " << what << "; include <"
+              << header << "> in it (--dry-run works without)\n";
+    return 1;
+  }
+}
+
+inline void write_file(const std::filesystem::path& path, const std::string& content) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out.flush()) throw std::runtime_error("cannot write '" + path.string() + "'");
+}
+}  // namespace detail
+
+template <class Pipeline>
+  requires(is_pipeline_v<Pipeline>)
+int main(Pipeline p, int argc, char** argv) {
+  cli::options o;
+  o.program = cli::program_name(argc, argv);
+  try {
+    o = cli::parse_options(argc, argv);
+    if (o.help) {
+      std::cout << cli::usage(o);
+      return 0;
+    }
+    if (detail::rank_environment_present())
+      return detail::run_with<worker_role>("the training core", "trellis/backends/local.hpp", p,
+                                           plan::run_plan{}, o);
+    for (const auto& s : o.settings) cli::apply_setting(p, s);
+    const auto plan = plan::make_plan(p, o);
+    if (o.dry_run) {
+      const std::filesystem::path file = std::filesystem::path{o.workspace} / "dry-run" / "plan.json";
+      std::cout << plan::plan_summary(plan);
+      detail::write_file(file, plan::plan_json(p, plan));
+      std::cout << "plan written to " << file.string() << (plan.ok() ? "" : " (checks FAILED)") << "\n";
+      return plan.ok() ? 0 : 1;
+    }
+    if (!plan.ok()) {
+      for (const auto& c : plan.checks)
+        if (!c.ok) std::cerr << o.program << ": check " << c.name << " failed: " << c.detail << "\n";
+      std::cerr << o.program << ": nothing was started\n";
+      return 1;
+    }
+    if (plan.backend == "azure")
+      return detail::run_with<azure_backend>("the Azure ML backend", "trellis/backends/azure.hpp", p, plan, o);
+    return detail::run_with<local_backend>("the local backend", "trellis/backends/local.hpp", p, plan, o);
+  } catch (const cli::usage_error& e) {
+    std::cerr << o.program << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << o.program << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+/// A pipeline of one stage: main(dataset<...>{...} | train<...>{}) is the usual form.
+template <stage S>
+int main(S s, int argc, char** argv) {
+  if constexpr (!is_valid_v<S>) rules::diagnose(check_t<S>{});
+  return trellis::main(detail::as_pipeline(std::move(s)), argc, argv);
+}
+
+}  // namespace trellis

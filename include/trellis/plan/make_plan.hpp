@@ -1,0 +1,121 @@
+// make_plan: from a checked pipeline and the command line to a run plan: which backend,
+// the rank map, the collective, and the machine checks (dataset layout, GPUs, port,
+// workspace), all decided before any process or cloud resource starts.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <type_traits>
+
+#include "trellis/cli/options.hpp"
+#include "trellis/pipeline.hpp"
+#include "trellis/plan/dataset_layout.hpp"
+#include "trellis/plan/field_values.hpp"
+#include "trellis/plan/machine.hpp"
+#include "trellis/plan/run_plan.hpp"
+
+namespace trellis::plan {
+
+namespace detail {
+template <class Pipeline, stage_order O>
+const auto* find_stage(const Pipeline& p) {
+  using S = typename Pipeline::view::template get<O, void>;
+  const S* found = nullptr;
+  if constexpr (!std::is_void_v<S>)
+    p.for_each([&](const auto& s) {
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(s)>, S>)
+        if (!found) found = &s;
+    });
+  return found;
+}
+}  // namespace detail
+
+/// The rank map: nodes x procs, node-major. Local runs put every node on this machine, so a
+/// rank's GPU is its global rank there; on Azure it is its local rank on its node.
+inline void fill_ranks(run_plan& plan, bool use_gpus) {
+  plan.ranks.clear();
+  for (std::size_t node = 0; node < plan.nodes; ++node)
+    for (std::size_t local = 0; local < plan.procs; ++local) {
+      const std::size_t global = node * plan.procs + local;
+      const std::size_t gpu = plan.backend == "local" ? global : local;
+      plan.ranks.push_back({global, node, local, use_gpus ? "cuda:" + std::to_string(gpu) : "cpu"});
+    }
+}
+
+template <class Pipeline>
+run_plan make_plan(const Pipeline& p, const cli::options& o) {
+  using V = typename Pipeline::view;
+  using target = typename V::target;
+  run_plan plan;
+  plan.program = o.program;
+  plan.workspace = o.workspace;
+  plan.backend = o.backend.empty() ? (target::is_local ? "local" : "azure") : o.backend;
+  plan.framework = to_std(V::dist::framework::name);
+  plan.launch = to_std(V::dist::launch::name);
+  plan.nodes = V::dist::nodes;
+  plan.procs = V::dist::procs;
+  plan.max_restarts = V::dist::max_restarts;
+  plan.target = to_std(target::name);
+  plan.target_is_local = target::is_local;
+  plan.gpus_per_node = target::gpus_per_node;
+  const typename V::dist defaults{};
+  const auto* dist = &defaults;
+  if constexpr (V::has_dist) dist = detail::find_stage<Pipeline, stage_order::distributed>(p);
+  plan.master_addr = to_std(dist->master_addr.view());
+  plan.master_port = dist->master_port;
+  plan.timeout_s = dist->timeout_s;
+
+  const bool wants_nccl = V::uses_nccl || (V::gpu && std::is_same_v<typename V::dist::framework, mpi>);
+  const std::size_t gpus_here = local_gpu_count();
+  bool use_gpus = wants_nccl;
+  if (plan.backend == "azure") {
+    plan.mode = "azure: " + std::to_string(plan.nodes) + " x " + plan.target + " in cluster '" +
+                std::string{to_std(V::comp::cluster_name)} + "'";
+  } else if (target::is_local) {
+    plan.mode = "local";
+    if (wants_nccl)
+      plan.checks.push_back({"local.gpus", gpus_here >= plan.world_size(),
+                             std::to_string(plan.world_size()) + " ranks need as many GPUs; this machine has " +
+                                 std::to_string(gpus_here)});
+  } else {
+    use_gpus = wants_nccl && gpus_here >= plan.world_size();
+    plan.mode = "local rehearsal of the Azure job on " + plan.target + ": ";
+    plan.mode += use_gpus ? "NCCL on " + std::to_string(plan.world_size()) + " local GPUs"
+                          : (wants_nccl ? "Gloo on CPU instead of NCCL (this machine has " +
+                                              std::to_string(gpus_here) + " GPUs, the job has " +
+                                              std::to_string(plan.world_size()) + " ranks)"
+                                        : "Gloo on CPU, as on Azure");
+  }
+  plan.collective = use_gpus ? "nccl" : "gloo";
+  if (std::is_same_v<typename V::dist::collective, gloo>) {
+    plan.collective = "gloo";
+    use_gpus = false;
+  }
+  fill_ranks(plan, use_gpus);
+
+  if constexpr (V::has_dataset) {
+    // Azure jobs upload a local dataset folder, so it is checked for both backends; only a
+    // data asset URI is left to Azure.
+    const auto* d = detail::find_stage<Pipeline, stage_order::dataset>(p);
+    const std::string root{to_std(d->root.view())};
+    if (root.rfind("azureml:", 0) != 0) {
+      if (std::is_same_v<typename V::data::source, idx>)
+        plan.checks.push_back(check_idx_layout(root));
+      else
+        plan.checks.push_back(check_image_folder_layout(root, V::data::classes));
+    }
+  }
+  if (plan.backend == "local") {
+    if (plan.world_size() > 1)
+      plan.checks.push_back({"rendezvous.port", port_is_free(plan.master_addr, plan.master_port),
+                             plan.master_addr + ":" + std::to_string(plan.master_port) +
+                                 (port_is_free(plan.master_addr, plan.master_port)
+                                      ? " is free"
+                                      : " is in use; choose another with --set distributed.master_port=N")});
+  }
+  plan.checks.push_back({"workspace.writable", can_write_folder(o.workspace),
+                         "'" + o.workspace + "'" +
+                             (can_write_folder(o.workspace) ? " can be written" : " cannot be written")});
+  return plan;
+}
+
+}  // namespace trellis::plan

@@ -1,0 +1,44 @@
+// The run plan: what will run where, decided before anything starts. Built from a checked
+// pipeline by plan/make_plan.hpp; backends consume it, --dry-run writes it as JSON.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace trellis::plan {
+
+/// One process of the job.
+struct rank_slot {
+  std::size_t global_rank = 0, node = 0, local_rank = 0;
+  std::string device;  ///< "cpu" or "cuda:<index>"
+};
+
+/// A check that needs the machine (paths, GPUs, ports); all run before any process starts.
+struct machine_check {
+  std::string name;
+  bool ok = false;
+  std::string detail;
+};
+
+struct run_plan {
+  std::string program, backend, mode, workspace;
+  std::string framework, launch, collective;
+  std::string master_addr;
+  std::uint16_t master_port = 0;
+  std::size_t timeout_s = 0, nodes = 1, procs = 1, max_restarts = 0;
+  std::string target;
+  bool target_is_local = true;
+  std::size_t gpus_per_node = 0;
+  std::vector<rank_slot> ranks;
+  std::vector<machine_check> checks;
+
+  [[nodiscard]] std::size_t world_size() const { return nodes * procs; }
+  [[nodiscard]] bool ok() const {
+    for (const auto& c : checks)
+      if (!c.ok) return false;
+    return true;
+  }
+};
+
+}  // namespace trellis::plan
