@@ -1,0 +1,17 @@
+# Same program, same plan bytes: two --dry-run runs write identical plan.json files.
+file(REMOVE_RECURSE ${WORK})
+foreach(run 1 2)
+  execute_process(COMMAND ${PROGRAM} --dry-run --workspace=${WORK}/ws RESULT_VARIABLE status
+                  OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "dry run ${run} failed (${status}):\n${out}")
+  endif()
+  file(READ ${WORK}/ws/dry-run/plan.json plan_${run})
+  file(REMOVE ${WORK}/ws/dry-run/plan.json)
+endforeach()
+if(NOT plan_1 STREQUAL plan_2)
+  message(FATAL_ERROR "two dry runs wrote different plans:\n${plan_1}\n---\n${plan_2}")
+endif()
+if(NOT plan_1 MATCHES "\"world_size\": 2" OR NOT plan_1 MATCHES "\"check\": \"dataset.layout\"")
+  message(FATAL_ERROR "plan lacks the rank map or the dataset check:\n${plan_1}")
+endif()

@@ -1,0 +1,206 @@
+// The run plan: rank maps, backend choice and local rehearsal, machine checks on real
+// folders and sockets, and the JSON a dry run writes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <trellis/main.hpp>
+#include <trellis/trellis.hpp>
+
+using namespace trellis;
+namespace fs = std::filesystem;
+
+namespace {
+cli::options opts(std::string backend = "") {
+  cli::options o;
+  o.program = "test";
+  o.backend = std::move(backend);
+  o.workspace = (fs::temp_directory_path() / "trellis-plan-ws").string();
+  return o;
+}
+
+plan::machine_check find_check(const plan::run_plan& p, const std::string& name) {
+  for (const auto& c : p.checks)
+    if (c.name == name) return c;
+  FAIL("no check named " << name);
+  throw;
+}
+
+struct temp_dir {
+  fs::path path = fs::temp_directory_path() / ("trellis-plan-" + std::to_string(::getpid()));
+  temp_dir() {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+  void image(const std::string& rel) const {
+    fs::create_directories((path / rel).parent_path());
+    std::ofstream(path / rel) << "x";
+  }
+};
+
+template <std::size_t N>
+auto folder_pipeline(const fs::path& root) {
+  return dataset<image_folder, classes<N>, input_shape<3, 32, 32>>{.root = root.c_str()} |
+         train<models::resnet18>{};
+}
+}  // namespace
+
+TEST_CASE("rank map: nodes x procs, node-major, one device per rank") {
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+         | compute<local::cpu>{}
+         | distributed<PyTorch, nodes<2>, procs<3>>{}
+         | train<models::small_cnn>{};
+  const auto plan = plan::make_plan(p, opts());
+  REQUIRE(plan.ranks.size() == 6);
+  for (std::size_t g = 0; g < 6; ++g) {
+    CHECK(plan.ranks[g].global_rank == g);
+    CHECK(plan.ranks[g].node == g / 3);
+    CHECK(plan.ranks[g].local_rank == g % 3);
+    CHECK(plan.ranks[g].device == "cpu");
+  }
+  CHECK(plan.backend == "local");
+  CHECK(plan.collective == "gloo");
+}
+
+TEST_CASE("backend follows the compute target; --backend=local rehearses an Azure job") {
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+         | environment<curated::pytorch_cuda>{}
+         | compute<azure::nc48ads_a100_v4>{}
+         | distributed<PyTorch, nodes<2>, procs<2>>{}
+         | train<models::resnet18>{};
+  const auto cloud = plan::make_plan(p, opts());
+  CHECK(cloud.backend == "azure");
+  CHECK(cloud.collective == "nccl");
+  CHECK(cloud.ranks[3].device == "cuda:1");  // node 1, local rank 1
+  CHECK(cloud.mode == "azure: 2 x Standard_NC48ads_A100_v4 in cluster 'trellis-gpu'");
+
+  const auto rehearsal = plan::make_plan(p, opts("local"));
+  CHECK(rehearsal.backend == "local");
+  if (plan::local_gpu_count() >= 4) {
+    CHECK(rehearsal.collective == "nccl");
+    CHECK(rehearsal.ranks[3].device == "cuda:3");  // all nodes share this machine
+  } else {
+    CHECK(rehearsal.collective == "gloo");
+    CHECK(rehearsal.ranks[3].device == "cpu");
+    CHECK_THAT(rehearsal.mode, Catch::Contains("Gloo on CPU instead of NCCL"));
+  }
+  CHECK(rehearsal.ok());
+}
+
+TEST_CASE("local::cuda needs as many GPUs as ranks on this machine") {
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+         | compute<local::cuda<gpus<8>>>{}
+         | distributed<PyTorch, nodes<2>, procs<4>>{}
+         | train<models::small_cnn>{};
+  const auto plan = plan::make_plan(p, opts());
+  const auto& c = find_check(plan, "local.gpus");
+  CHECK(c.ok == (plan::local_gpu_count() >= 8));
+  CHECK_THAT(c.detail, Catch::Contains("8 ranks need as many GPUs; this machine has " +
+                                       std::to_string(plan::local_gpu_count())));
+  CHECK(plan.ranks[7].device == "cuda:7");
+}
+
+TEST_CASE("dataset checks name the folder that is wrong") {
+  temp_dir d;
+  SECTION("missing split") {
+    d.image("train/cat/1.png");
+    const auto c = find_check(plan::make_plan(folder_pipeline<1 + 1>(d.path), opts()), "dataset.layout");
+    CHECK_FALSE(c.ok);
+    CHECK_THAT(c.detail, Catch::Contains((d.path / "val").string() + "' is not a folder"));
+  }
+  SECTION("classes differ between splits") {
+    d.image("train/cat/1.png");
+    d.image("train/dog/1.png");
+    d.image("val/cat/1.png");
+    d.image("val/owl/1.png");
+    const auto c = find_check(plan::make_plan(folder_pipeline<2>(d.path), opts()), "dataset.layout");
+    CHECK_FALSE(c.ok);
+    CHECK_THAT(c.detail, Catch::Contains("class 'dog' is in '" + (d.path / "train").string()));
+  }
+  SECTION("class count differs from classes<N>") {
+    for (auto cls : {"a", "b", "c"}) {
+      d.image(std::string{"train/"} + cls + "/1.png");
+      d.image(std::string{"val/"} + cls + "/1.png");
+    }
+    const auto c = find_check(plan::make_plan(folder_pipeline<5>(d.path), opts()), "dataset.layout");
+    CHECK_FALSE(c.ok);
+    CHECK_THAT(c.detail, Catch::Contains("has 3 class folders, the pipeline says classes<5>"));
+    CHECK(find_check(plan::make_plan(folder_pipeline<3>(d.path), opts()), "dataset.layout").ok);
+  }
+  SECTION("an empty class folder") {
+    d.image("train/a/1.png");
+    d.image("train/b/1.png");
+    d.image("val/a/1.png");
+    fs::create_directories(d.path / "val" / "b");
+    const auto c = find_check(plan::make_plan(folder_pipeline<2>(d.path), opts()), "dataset.layout");
+    CHECK_FALSE(c.ok);
+    CHECK_THAT(c.detail, Catch::Contains((d.path / "val" / "b").string() + "' has no images"));
+  }
+  SECTION("IDX files") {
+    auto p = dataset<idx, classes<10>>{.root = d.path.c_str()} | train<models::small_cnn>{};
+    const auto missing = find_check(plan::make_plan(p, opts()), "dataset.layout");
+    CHECK_FALSE(missing.ok);
+    CHECK_THAT(missing.detail, Catch::Contains("train-images-idx3-ubyte' (or .gz) is missing"));
+    auto fashion = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"} |
+                   train<models::small_cnn>{};
+    CHECK(find_check(plan::make_plan(fashion, opts()), "dataset.layout").ok);
+  }
+}
+
+TEST_CASE("a rendezvous port in use fails the plan and says how to change it") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  socklen_t len = sizeof sa;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  const auto port = ntohs(sa.sin_port);
+
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+         | compute<local::cpu>{}
+         | distributed<PyTorch, nodes<1>, procs<2>>{.master_port = port}
+         | train<models::small_cnn>{};
+  const auto busy = plan::make_plan(p, opts());
+  CHECK_FALSE(busy.ok());
+  CHECK_THAT(find_check(busy, "rendezvous.port").detail,
+             Catch::Contains(std::to_string(port) + " is in use") &&
+                 Catch::Contains("--set distributed.master_port=N"));
+  ::close(fd);
+  CHECK(plan::make_plan(p, opts()).ok());
+}
+
+TEST_CASE("plan JSON: valid, complete and the same bytes every time") {
+  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist"}
+         | environment<custom<"fashion-env">, cuda<12, 1>, with_mpi>{.pip = {"torchvision", "onnx"}}
+         | compute<local::cpu>{}
+         | distributed<Horovod, nodes<2>, procs<1>>{}
+         | train<models::small_cnn, epochs<2>>{.lr = 0.5}
+         | register_model<"fashion-base">{.tags = {{"team", "vision \"x\""}}}
+         | export_onnx<opset<13>>{};
+  const auto plan = plan::make_plan(p, opts());
+  const auto text = plan::plan_json(p, plan);
+  CHECK(text == plan::plan_json(p, plan::make_plan(p, opts())));
+
+  const auto j = nlohmann::json::parse(text);
+  CHECK(j["backend"] == "local");
+  CHECK(j["topology"]["framework"] == "Mpi");
+  CHECK(j["topology"]["world_size"] == 2);
+  REQUIRE(j["stages"].size() == 7);
+  CHECK(j["stages"][0]["type"]["input_shape"] == nlohmann::json::array({1, 28, 28}));
+  CHECK(j["stages"][1]["type"]["cuda"] == "12.1");
+  CHECK(j["stages"][1]["settings"]["pip"] == nlohmann::json::array({"torchvision", "onnx"}));
+  CHECK(j["stages"][4]["settings"]["lr"] == 0.5);
+  CHECK(j["stages"][5]["settings"]["tags"]["team"] == "vision \"x\"");
+  CHECK(j["stages"][6]["type"]["opset"] == 13);
+  REQUIRE(j["ranks"].size() == 2);
+  CHECK(j["ranks"][1]["node"] == 1);
+  CHECK(j["checks"][0]["check"] == "dataset.layout");
+}
