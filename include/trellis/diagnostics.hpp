@@ -30,28 +30,32 @@ inline constexpr bool is_rule_v = false;
 template <template <class...> class Rule, class... Ctx>
 inline constexpr bool is_rule_v<Rule<Ctx...>, Rule> = true;
 
+/// The ordered rules; `first_broken` is the 1-based position of the first rule the facts
+/// break, or 0. One constant evaluation, short-circuited like an if-chain.
 template <class... Rules>
-struct rule_list {};
+struct rule_list {
+  template <class Facts>
+  static constexpr std::size_t first_broken(const Facts& f) {
+    std::size_t position = 0;
+    const bool broken = ((++position, Rules::violated(f)) || ...);
+    return broken ? position : 0;
+  }
+};
 
 namespace detail {
-template <class Rule, class View>
-struct lazy_context {  // names the context only once the rule is known to be broken
-  using type = typename Rule::template context<View>;
-};
-template <class View, class List>
-struct first_violation {
+template <std::size_t Position, class List, class View>
+struct rule_context {  // Position 0: nothing is broken
   using type = satisfied;
 };
-template <class View, class Rule, class... Rest>
-struct first_violation<View, rule_list<Rule, Rest...>>
-    : std::conditional_t<Rule::template violated<View>,
-                         lazy_context<Rule, View>,
-                         first_violation<View, rule_list<Rest...>>> {};
+template <class Rule, class... Rest, class View>
+struct rule_context<1, rule_list<Rule, Rest...>, View> {  // only the broken rule is named
+  using type = typename Rule::template context<View>;
+};
+template <std::size_t Position, class Rule, class... Rest, class View>
+  requires(Position > 1)
+struct rule_context<Position, rule_list<Rule, Rest...>, View>
+    : rule_context<Position - 1, rule_list<Rest...>, View> {};
 }  // namespace detail
-
-/// The first rule of `Rules` (in catalog order) that `View` breaks, or `satisfied`.
-template <class View, class Rules>
-using first_violation_t = typename detail::first_violation<View, Rules>::type;
 
 /// Names a stage in a rule's context, e.g. E002_duplicate_stage<in_stage<stage_order::train>>.
 template <auto Stage>

@@ -9,6 +9,7 @@
 #include "trellis/diagnostics.hpp"
 #include "trellis/pipeline_view.hpp"
 #include "trellis/rules/catalog.hpp"
+#include "trellis/rules/facts.hpp"
 #include "trellis/stages/stage.hpp"
 
 namespace trellis {
@@ -60,7 +61,8 @@ template <class P>
 struct check;
 template <class... S>
 struct check<pipeline<S...>> {
-  using type = first_violation_t<pipeline_view<S...>, rules::catalog>;
+  static constexpr std::size_t broken = rules::catalog::first_broken(facts_v<S...>);
+  using type = typename detail::rule_context<broken, rules::catalog, pipeline_view<S...>>::type;
 };
 template <stage S>
 struct check<S> : check<pipeline<S>> {};
@@ -89,11 +91,11 @@ template <class L, stage R>
   requires(stage<L> || is_pipeline_v<L>)
 constexpr auto operator|(L lhs, R rhs) {
   auto prefix = detail::as_pipeline(std::move(lhs));
-  using before = check_t<decltype(prefix)>;
   using longer = decltype(detail::append(std::move(prefix), std::move(rhs),
                                          std::make_index_sequence<decltype(prefix)::size>{}));
-  using after = check_t<longer>;
-  if constexpr (is_satisfied_v<before> && !is_satisfied_v<after>) rules::diagnose(after{});
+  // A pipeline on the left was checked by the `|` that made it; a lone stage was not.
+  if constexpr (check<longer>::broken != 0 && (stage<L> || check<L>::broken == 0))
+    rules::diagnose(check_t<longer>{});
   return detail::append(std::move(prefix), std::move(rhs),
                         std::make_index_sequence<decltype(prefix)::size>{});
 }

@@ -55,11 +55,10 @@ struct pipeline_view {
 
   static constexpr bool gpu = is_gpu_target_v<target>;
   static constexpr std::size_t world_size = dist::nodes * dist::procs;
-  /// NCCL when asked for, or by default for PyTorch DDP on GPUs.
+  /// NCCL when asked for, or by default on GPUs (PyTorch DDP and Horovod-style mpi alike).
   static constexpr bool uses_nccl =
       std::is_same_v<typename dist::collective, nccl> ||
-      (std::is_same_v<typename dist::collective, auto_collective> && gpu &&
-       std::is_same_v<typename dist::framework, pytorch>);
+      (std::is_same_v<typename dist::collective, auto_collective> && gpu);
 };
 
 }  // namespace trellis

@@ -1,4 +1,4 @@
-// expect-error: \[trellis E034\] train: select_best names a metric train does not log\. Fix: use train_loss, val_loss or val_accuracy
+// expect-error: \[trellis E034\] train: select_best names a metric train does not log\. Fix: use train_loss, val_loss, val_accuracy, lr or images_per_s
 // One mistake: select_best<"val_f1"> but nothing logs val_f1.
 #include <trellis/trellis.hpp>
 using namespace trellis;

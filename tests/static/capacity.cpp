@@ -19,6 +19,10 @@ using cnn = train<models::small_cnn, epochs<5>>;
 static_assert(is_valid_v<pipeline<fashion, cuda_env, nc96, distributed<pytorch, nodes<2>, procs<4>>, cnn>>);
 static_assert(std::is_same_v<check_t<pipeline<fashion, cuda_env, nc96, distributed<pytorch, nodes<2>, procs<5>>, cnn>>,
                              rules::E023_procs_exceed_gpus<procs<5>, gpus<4>, azure::nc96ads_a100_v4>>);
+// Horovod-style mpi on GPUs also runs NCCL, one GPU per rank.
+static_assert(std::is_same_v<check_t<pipeline<fashion, cuda_env, nc96, distributed<mpi, procs<8>>, cnn>>,
+                             rules::E023_procs_exceed_gpus<procs<8>, gpus<4>, azure::nc96ads_a100_v4>>);
+static_assert(is_valid_v<pipeline<fashion, cuda_env, nc96, distributed<mpi, procs<4>>, cnn>>);
 static_assert(std::is_same_v<check_t<pipeline<fashion, cuda_env, nc96, distributed<PyTorch, nodes<2>, procs<8>>, cnn>>,
                              rules::E023_procs_exceed_gpus<procs<8>, gpus<4>, azure::nc96ads_a100_v4>>);
 static_assert(is_rule_v<check_t<pipeline<fashion, cuda_env, compute<azure::nc24ads_a100_v4>,
@@ -46,18 +50,18 @@ static_assert(is_valid_v<pipeline<fashion, on_cpu, distributed<pytorch, nodes<3>
 
 // E025: a zero count; the context carries every count it looked at.
 static_assert(std::is_same_v<check_t<pipeline<fashion, on_cpu, distributed<pytorch, nodes<1>, procs<0>>, cnn>>,
-                             rules::E025_zero_count<nodes<1>, procs<0>, epochs<5>, max_nodes<1>, gpus<0>>>);
+                             rules::E025_zero_count<nodes<1>, procs<0>, epochs<5>, global_batch<0>, max_nodes<1>, gpus<0>>>);
 static_assert(std::is_same_v<check_t<pipeline<fashion, on_cpu, distributed<pytorch, nodes<0>>, cnn>>,
-                             rules::E025_zero_count<nodes<0>, procs<1>, epochs<5>, max_nodes<1>, gpus<0>>>);
+                             rules::E025_zero_count<nodes<0>, procs<1>, epochs<5>, global_batch<0>, max_nodes<1>, gpus<0>>>);
 static_assert(std::is_same_v<check_t<pipeline<fashion, on_cpu, train<models::small_cnn, epochs<0>>>>,
-                             rules::E025_zero_count<nodes<1>, procs<1>, epochs<0>, max_nodes<1>, gpus<0>>>);
-static_assert(is_rule_v<check_t<pipeline<fashion, on_cpu, train<models::small_cnn, global_batch<0>>>>,
-                        rules::E025_zero_count>);
+                             rules::E025_zero_count<nodes<1>, procs<1>, epochs<0>, global_batch<0>, max_nodes<1>, gpus<0>>>);
+static_assert(std::is_same_v<check_t<pipeline<fashion, on_cpu, train<models::small_cnn, global_batch<0>>>>,
+                             rules::E025_zero_count<nodes<1>, procs<1>, epochs<1>, global_batch<0>, max_nodes<1>, gpus<0>>>);
 static_assert(std::is_same_v<check_t<pipeline<fashion, cuda_env, compute<azure::nc24ads_a100_v4, max_nodes<0>>,
                                               cnn>>,
-                             rules::E025_zero_count<nodes<1>, procs<1>, epochs<5>, max_nodes<0>, gpus<1>>>);
+                             rules::E025_zero_count<nodes<1>, procs<1>, epochs<5>, global_batch<0>, max_nodes<0>, gpus<1>>>);
 static_assert(std::is_same_v<check_t<pipeline<fashion, compute<local::cuda<gpus<0>>>, cnn>>,
-                             rules::E025_zero_count<nodes<1>, procs<1>, epochs<5>, max_nodes<1>, gpus<0>>>);
+                             rules::E025_zero_count<nodes<1>, procs<1>, epochs<5>, global_batch<0>, max_nodes<1>, gpus<0>>>);
 static_assert(is_valid_v<pipeline<fashion, on_cpu, distributed<pytorch, nodes<1>, procs<1>>,
                                   train<models::small_cnn, epochs<1>, global_batch<1>>>>);
 static_assert(is_valid_v<pipeline<fashion, compute<local::cuda<gpus<1>>>, cnn>>);

@@ -55,4 +55,20 @@ inline constexpr bool has_repeated_kind_v = ((count_kind_v<kind_of_t<Ps>, Ps...>
 template <class... Kinds>
 struct kind_list {};
 
+template <class Kind, class... Accepted>
+inline constexpr bool is_one_of_v = (std::is_same_v<Kind, Accepted> || ...);
+
+/// Whether every parameter's kind is accepted (rule E008); folds, no recursion.
+template <class Accepted, class Params>
+struct param_kinds_accepted;
+template <class... A, class... Ps>
+struct param_kinds_accepted<kind_list<A...>, kind_list<Ps...>>
+    : std::bool_constant<(is_one_of_v<kind_of_t<Ps>, A...> && ...)> {};
+
+/// Whether some kind is given twice (rule E009).
+template <class Params>
+struct param_kinds_repeated;
+template <class... Ps>
+struct param_kinds_repeated<kind_list<Ps...>> : std::bool_constant<has_repeated_kind_v<Ps...>> {};
+
 }  // namespace trellis

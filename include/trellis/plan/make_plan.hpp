@@ -64,7 +64,7 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
   plan.master_port = dist->master_port;
   plan.timeout_s = dist->timeout_s;
 
-  const bool wants_nccl = V::uses_nccl || (V::gpu && std::is_same_v<typename V::dist::framework, mpi>);
+  const bool wants_nccl = V::uses_nccl;
   const std::size_t gpus_here = local_gpu_count();
   bool use_gpus = wants_nccl;
   if (plan.backend == "azure") {

@@ -6,14 +6,15 @@
 #include "trellis/text.hpp"
 #include "trellis/diagnostics.hpp"
 #include "trellis/pipeline_view.hpp"
+#include "trellis/rules/facts.hpp"
 
 namespace trellis::rules {
 
 template <class... Ctx>
 struct E023_procs_exceed_gpus : rule<23> {
-  template <class V>
-  static constexpr bool violated =
-      V::uses_nccl && !V::target::is_local && V::dist::procs > V::target::gpus_per_node;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.uses_nccl() && !f.target_local && f.procs > f.gpus_per_node;
+  }
   template <class V>
   using context = E023_procs_exceed_gpus<procs<V::dist::procs>, gpus<V::target::gpus_per_node>,
                                          typename V::target>;
@@ -28,9 +29,9 @@ constexpr void diagnose(E023_procs_exceed_gpus<C...>) {
 
 template <class... Ctx>
 struct E024_nodes_exceed_max_nodes : rule<24> {
-  template <class V>
-  static constexpr bool violated =
-      V::has_dist && !V::target::is_local && V::dist::nodes > V::comp::max_nodes;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::distributed) && !f.target_local && f.nodes > f.max_nodes;
+  }
   template <class V>
   using context = E024_nodes_exceed_max_nodes<nodes<V::dist::nodes>, max_nodes<V::comp::max_nodes>>;
 };
@@ -41,22 +42,17 @@ constexpr void diagnose(E024_nodes_exceed_max_nodes<C...>) {
                 "Fix: lower nodes or raise max_nodes in compute.");
 }
 
-namespace detail {
-template <class V>
-constexpr bool has_zero_count() {
-  return V::dist::nodes == 0 || V::dist::procs == 0 ||
-         (V::has_train && (V::trn::epochs == 0 || (V::trn::has_global_batch && V::trn::global_batch == 0))) ||
-         (V::has_compute && (V::comp::max_nodes == 0 || (V::target::is_local && V::gpu && V::target::gpus_per_node == 0)));
-}
-}  // namespace detail
-
 template <class... Ctx>
 struct E025_zero_count : rule<25> {
-  template <class V>
-  static constexpr bool violated = detail::has_zero_count<V>();
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.nodes == 0 || f.procs == 0 ||
+           (f.with(stage_order::train) && (f.epochs == 0 || (f.has_global_batch && f.global_batch == 0))) ||
+           (f.with(stage_order::compute) && (f.max_nodes == 0 || (f.target_local && f.target_gpu && f.gpus_per_node == 0)));
+  }
   template <class V>
   using context = E025_zero_count<nodes<V::dist::nodes>, procs<V::dist::procs>, epochs<V::trn::epochs>,
-                                  max_nodes<V::comp::max_nodes>, gpus<V::target::gpus_per_node>>;
+                                  global_batch<V::trn::global_batch>, max_nodes<V::comp::max_nodes>,
+                                  gpus<V::target::gpus_per_node>>;
 };
 template <class... C>
 constexpr void diagnose(E025_zero_count<C...>) {
@@ -67,9 +63,10 @@ constexpr void diagnose(E025_zero_count<C...>) {
 
 template <class... Ctx>
 struct E026_global_batch_not_divisible : rule<26> {
-  template <class V>
-  static constexpr bool violated =
-      V::has_train && V::trn::has_global_batch && V::trn::global_batch % V::world_size != 0;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::train) && f.has_global_batch && f.world_size() != 0 &&
+           f.global_batch % f.world_size() != 0;
+  }
   template <class V>
   using context = E026_global_batch_not_divisible<global_batch<V::trn::global_batch>,
                                                   nodes<V::dist::nodes>, procs<V::dist::procs>>;
@@ -84,8 +81,9 @@ constexpr void diagnose(E026_global_batch_not_divisible<C...>) {
 
 template <class... Ctx>
 struct E027_min_nodes_exceed_max_nodes : rule<27> {
-  template <class V>
-  static constexpr bool violated = V::comp::min_nodes > V::comp::max_nodes;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.min_nodes > f.max_nodes;
+  }
   template <class V>
   using context = E027_min_nodes_exceed_max_nodes<min_nodes<V::comp::min_nodes>,
                                                   max_nodes<V::comp::max_nodes>>;
@@ -99,9 +97,9 @@ constexpr void diagnose(E027_min_nodes_exceed_max_nodes<C...>) {
 
 template <class... Ctx>
 struct E028_local_gpus_exceeded : rule<28> {
-  template <class V>
-  static constexpr bool violated =
-      V::uses_nccl && V::target::is_local && V::world_size > V::target::gpus_per_node;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.uses_nccl() && f.target_local && f.world_size() > f.gpus_per_node;
+  }
   template <class V>
   using context = E028_local_gpus_exceeded<nodes<V::dist::nodes>, procs<V::dist::procs>,
                                            gpus<V::target::gpus_per_node>>;
@@ -116,8 +114,9 @@ constexpr void diagnose(E028_local_gpus_exceeded<C...>) {
 
 template <class... Ctx>
 struct E029_too_few_classes : rule<29> {
-  template <class V>
-  static constexpr bool violated = V::has_dataset && V::data::has_required_params && V::data::classes < 2;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::dataset) && f.dataset_complete && f.classes < 2;
+  }
   template <class V>
   using context = E029_too_few_classes<classes<V::data::classes>>;
 };

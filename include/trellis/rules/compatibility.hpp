@@ -6,14 +6,16 @@
 #include "trellis/text.hpp"
 #include "trellis/diagnostics.hpp"
 #include "trellis/pipeline_view.hpp"
+#include "trellis/rules/facts.hpp"
 #include "trellis/targets/azure_vms.hpp"
 
 namespace trellis::rules {
 
 template <class... Ctx>
 struct E011_nccl_requires_gpu : rule<11> {
-  template <class V>
-  static constexpr bool violated = std::is_same_v<typename V::dist::collective, nccl> && !V::gpu;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.nccl && !f.target_gpu;
+  }
   template <class V>
   using context = E011_nccl_requires_gpu<nccl, typename V::target>;
 };
@@ -26,8 +28,9 @@ constexpr void diagnose(E011_nccl_requires_gpu<C...>) {
 
 template <class... Ctx>
 struct E012_gpu_requires_cuda_environment : rule<12> {
-  template <class V>
-  static constexpr bool violated = V::gpu && V::has_env && V::env::cuda_version == 0;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.target_gpu && f.with(stage_order::environment) && f.env_cuda == 0;
+  }
   template <class V>
   using context = E012_gpu_requires_cuda_environment<typename V::target, typename V::env::source>;
 };
@@ -40,9 +43,9 @@ constexpr void diagnose(E012_gpu_requires_cuda_environment<C...>) {
 
 template <class... Ctx>
 struct E013_mpi_requires_mpi_environment : rule<13> {
-  template <class V>
-  static constexpr bool violated =
-      std::is_same_v<typename V::dist::framework, mpi> && V::has_env && !V::env::mpi;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.mpi && f.with(stage_order::environment) && !f.env_mpi;
+  }
   template <class V>
   using context = E013_mpi_requires_mpi_environment<mpi, typename V::env::source>;
 };
@@ -69,9 +72,9 @@ constexpr bool starts_with_azureml(text_view name) {
 
 template <class... Ctx>
 struct E014_reserved_environment_name : rule<14> {
-  template <class V>
-  static constexpr bool violated =
-      V::has_env && !V::env::is_curated && detail::starts_with_azureml(V::env::name);
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::environment) && !f.env_curated && detail::starts_with_azureml(f.env_name);
+  }
   template <class V>
   using context = E014_reserved_environment_name<typename V::env::source>;
 };
@@ -84,10 +87,10 @@ constexpr void diagnose(E014_reserved_environment_name<C...>) {
 
 template <class... Ctx>
 struct E015_cuda_unsupported_by_gpu : rule<15> {
-  template <class V>
-  static constexpr bool violated =
-      V::gpu && V::has_env && V::env::cuda_version != 0 &&
-      !gpu_models::supports_cuda<typename V::target::gpu>(V::env::cuda_version);
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.target_gpu && f.with(stage_order::environment) && f.env_cuda != 0 &&
+           !(f.env_cuda >= f.gpu_min_cuda && (f.gpu_max_cuda == 0 || f.env_cuda <= f.gpu_max_cuda));
+  }
   template <class V>
   using context = E015_cuda_unsupported_by_gpu<
       cuda<V::env::cuda_version / 100, V::env::cuda_version % 100>, typename V::target::gpu,
@@ -103,8 +106,9 @@ constexpr void diagnose(E015_cuda_unsupported_by_gpu<C...>) {
 
 template <class... Ctx>
 struct E016_retired_vm_size : rule<16> {
-  template <class V>
-  static constexpr bool violated = V::target::retired;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.target_retired;
+  }
   template <class V>
   using context = E016_retired_vm_size<typename V::target, typename V::target::replacement>;
 };
@@ -142,9 +146,9 @@ constexpr void diagnose(E016_retired_vm_size<azure::nc24s_v3, C...>) {
 
 template <class... Ctx>
 struct E017_low_priority_requires_checkpoints : rule<17> {
-  template <class V>
-  static constexpr bool violated = std::is_same_v<typename V::comp::priority, low_priority> &&
-                                   V::has_train && V::trn::checkpoint_every == 0;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.low_priority && f.with(stage_order::train) && f.checkpoint_every == 0;
+  }
   template <class V>
   using context = E017_low_priority_requires_checkpoints<low_priority, checkpoint_every<0>>;
 };
@@ -157,8 +161,9 @@ constexpr void diagnose(E017_low_priority_requires_checkpoints<C...>) {
 
 template <class... Ctx>
 struct E018_model_not_exportable : rule<18> {
-  template <class V>
-  static constexpr bool violated = V::has_export && V::has_train && !V::trn::model::onnx_exportable;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::export_onnx) && f.with(stage_order::train) && !f.exportable;
+  }
   template <class V>
   using context = E018_model_not_exportable<typename V::trn::model>;
 };
@@ -171,8 +176,9 @@ constexpr void diagnose(E018_model_not_exportable<C...>) {
 
 template <class... Ctx>
 struct E019_opset_out_of_range : rule<19> {
-  template <class V>
-  static constexpr bool violated = V::has_export && (V::onnx::opset < 7 || V::onnx::opset > 17);
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::export_onnx) && (f.opset < 7 || f.opset > 17);
+  }
   template <class V>
   using context = E019_opset_out_of_range<opset<V::onnx::opset>>;
 };
@@ -185,9 +191,9 @@ constexpr void diagnose(E019_opset_out_of_range<C...>) {
 
 template <class... Ctx>
 struct E020_restarts_require_checkpoints : rule<20> {
-  template <class V>
-  static constexpr bool violated =
-      V::dist::max_restarts > 0 && V::has_train && V::trn::checkpoint_every == 0;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.max_restarts > 0 && f.with(stage_order::train) && f.checkpoint_every == 0;
+  }
   template <class V>
   using context = E020_restarts_require_checkpoints<max_restarts<V::dist::max_restarts>,
                                                     checkpoint_every<0>>;
@@ -201,8 +207,9 @@ constexpr void diagnose(E020_restarts_require_checkpoints<C...>) {
 
 template <class... Ctx>
 struct E021_azure_requires_environment : rule<21> {
-  template <class V>
-  static constexpr bool violated = !V::target::is_local && V::has_train && !V::has_env;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return !f.target_local && f.with(stage_order::train) && !f.with(stage_order::environment);
+  }
   template <class V>
   using context = E021_azure_requires_environment<typename V::target>;
 };
@@ -215,9 +222,9 @@ constexpr void diagnose(E021_azure_requires_environment<C...>) {
 
 template <class... Ctx>
 struct E022_mpi_launches_per_process : rule<22> {
-  template <class V>
-  static constexpr bool violated = std::is_same_v<typename V::dist::framework, mpi> &&
-                                   std::is_same_v<typename V::dist::launch, per_node>;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.mpi && f.per_node;
+  }
   template <class V>
   using context = E022_mpi_launches_per_process<mpi, per_node>;
 };

@@ -5,6 +5,7 @@
 #include "trellis/text.hpp"
 #include "trellis/diagnostics.hpp"
 #include "trellis/pipeline_view.hpp"
+#include "trellis/rules/facts.hpp"
 
 namespace trellis::rules {
 
@@ -35,8 +36,9 @@ constexpr bool is_compute_name(text_view s) {
 
 template <class... Ctx>
 struct E030_invalid_model_name : rule<30> {
-  template <class V>
-  static constexpr bool violated = V::has_register && !detail::is_asset_name(V::reg::name);
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::register_model) && !detail::is_asset_name(f.model_name);
+  }
   template <class V>
   using context = E030_invalid_model_name<typename V::reg>;
 };
@@ -49,8 +51,9 @@ constexpr void diagnose(E030_invalid_model_name<C...>) {
 
 template <class... Ctx>
 struct E031_invalid_experiment_name : rule<31> {
-  template <class V>
-  static constexpr bool violated = V::has_train && !detail::is_asset_name(V::trn::experiment);
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::train) && !detail::is_asset_name(f.experiment);
+  }
   template <class V>
   using context = E031_invalid_experiment_name<typename V::trn>;
 };
@@ -63,9 +66,9 @@ constexpr void diagnose(E031_invalid_experiment_name<C...>) {
 
 template <class... Ctx>
 struct E032_invalid_compute_name : rule<32> {
-  template <class V>
-  static constexpr bool violated =
-      V::has_compute && !V::target::is_local && !detail::is_compute_name(V::comp::cluster_name);
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::compute) && !f.target_local && !detail::is_compute_name(f.cluster_name);
+  }
   template <class V>
   using context = E032_invalid_compute_name<typename V::comp>;
 };
@@ -78,9 +81,9 @@ constexpr void diagnose(E032_invalid_compute_name<C...>) {
 
 template <class... Ctx>
 struct E033_invalid_environment_name : rule<33> {
-  template <class V>
-  static constexpr bool violated =
-      V::has_env && !V::env::is_curated && !detail::is_asset_name(V::env::name);
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::environment) && !f.env_curated && !detail::is_asset_name(f.env_name);
+  }
   template <class V>
   using context = E033_invalid_environment_name<typename V::env::source>;
 };
@@ -93,8 +96,9 @@ constexpr void diagnose(E033_invalid_environment_name<C...>) {
 
 template <class... Ctx>
 struct E034_best_metric_not_logged : rule<34> {
-  template <class V>
-  static constexpr bool violated = V::has_train && !V::trn::logs_metric(V::trn::best_metric);
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::train) && !f.logs_best_metric;
+  }
   template <class V>
   using context = E034_best_metric_not_logged<typename V::trn>;
 };
@@ -102,14 +106,15 @@ template <class... C>
 constexpr void diagnose(E034_best_metric_not_logged<C...>) {
   static_assert(dependent_false<C...>,
                 "[trellis E034] train: select_best names a metric train does not log. Fix: use "
-                "train_loss, val_loss or val_accuracy, or declare the metric with logs<\"name\">.");
+                "train_loss, val_loss, val_accuracy, lr or images_per_s, or declare the metric "
+                "with logs<\"name\">.");
 }
 
 template <class... Ctx>
 struct E035_invalid_transfer_source : rule<35> {
-  template <class V>
-  static constexpr bool violated = V::has_train && !V::trn::transfer::name.empty() &&
-                                   !detail::is_asset_name(V::trn::transfer::name);
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::train) && !f.transfer.empty() && !detail::is_asset_name(f.transfer);
+  }
   template <class V>
   using context = E035_invalid_transfer_source<typename V::trn::transfer>;
 };
@@ -117,7 +122,8 @@ template <class... C>
 constexpr void diagnose(E035_invalid_transfer_source<C...>) {
   static_assert(dependent_false<C...>,
                 "[trellis E035] train: transfer_from names no valid registered model: names are "
-                "1-255 letters, digits, '-' or '_'. Fix: use the name given to register_model.");
+                "1-255 letters, digits, '-' or '_', starting with a letter or digit. Fix: use the "
+                "name given to register_model.");
 }
 
 }  // namespace trellis::rules

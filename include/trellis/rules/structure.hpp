@@ -8,10 +8,24 @@
 #include "trellis/diagnostics.hpp"
 #include "trellis/params/param.hpp"
 #include "trellis/pipeline_view.hpp"
+#include "trellis/rules/facts.hpp"
 
 namespace trellis::rules {
 
 namespace detail {
+constexpr bool order_breaks(const pipeline_facts& f) {
+  for (std::size_t i = 1; i < f.count && i < max_stages; ++i)
+    if (f.orders[i] < f.orders[i - 1]) return true;
+  return false;
+}
+constexpr bool stage_repeats(const pipeline_facts& f) {
+  for (std::size_t i = 1; i < f.count && i < max_stages; ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (f.orders[i] == f.orders[j]) return true;
+  return false;
+}
+
+// The offending stages, for the rule's context (only computed once a rule is broken).
 template <class V>
 constexpr std::size_t first_order_break() {  // index of the first stage placed too early
   for (std::size_t i = 1; i < V::count; ++i)
@@ -21,7 +35,8 @@ constexpr std::size_t first_order_break() {  // index of the first stage placed 
 template <class V>
 constexpr std::size_t first_repeat() {  // index of the first stage seen before
   for (std::size_t i = 1; i < V::count; ++i)
-    if (V::orders[i] == V::orders[i - 1]) return i;
+    for (std::size_t j = 0; j < i; ++j)
+      if (V::orders[i] == V::orders[j]) return i;
   return 0;
 }
 
@@ -77,8 +92,9 @@ using offending_t = typename stages_of<V>::template first<Find>::found;
 
 template <class... Ctx>
 struct E001_stage_order : rule<1> {
-  template <class V>
-  static constexpr bool violated = detail::first_order_break<V>() != 0;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return detail::order_breaks(f);
+  }
   template <class V>
   using context = E001_stage_order<in_stage<V::orders[detail::first_order_break<V>()]>,
                                    in_stage<V::orders[detail::first_order_break<V>() - 1]>>;
@@ -93,8 +109,9 @@ constexpr void diagnose(E001_stage_order<C...>) {
 
 template <class... Ctx>
 struct E002_duplicate_stage : rule<2> {
-  template <class V>
-  static constexpr bool violated = detail::first_repeat<V>() != 0;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return detail::stage_repeats(f);
+  }
   template <class V>
   using context = E002_duplicate_stage<in_stage<V::orders[detail::first_repeat<V>()]>>;
 };
@@ -107,8 +124,9 @@ constexpr void diagnose(E002_duplicate_stage<C...>) {
 
 template <class... Ctx>
 struct E003_train_requires_dataset : rule<3> {
-  template <class V>
-  static constexpr bool violated = V::has_train && !V::has_dataset;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::train) && !f.with(stage_order::dataset);
+  }
   template <class V>
   using context = E003_train_requires_dataset<typename V::trn>;
 };
@@ -121,8 +139,9 @@ constexpr void diagnose(E003_train_requires_dataset<C...>) {
 
 template <class... Ctx>
 struct E004_register_requires_train : rule<4> {
-  template <class V>
-  static constexpr bool violated = V::has_register && !V::has_train;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::register_model) && !f.with(stage_order::train);
+  }
   template <class V>
   using context = E004_register_requires_train<typename V::reg>;
 };
@@ -135,8 +154,9 @@ constexpr void diagnose(E004_register_requires_train<C...>) {
 
 template <class... Ctx>
 struct E005_export_requires_train : rule<5> {
-  template <class V>
-  static constexpr bool violated = V::has_export && !V::has_train;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::export_onnx) && !f.with(stage_order::train);
+  }
   template <class V>
   using context = E005_export_requires_train<typename V::onnx>;
 };
@@ -149,8 +169,9 @@ constexpr void diagnose(E005_export_requires_train<C...>) {
 
 template <class... Ctx>
 struct E006_export_requires_static_shape : rule<6> {
-  template <class V>
-  static constexpr bool violated = V::has_export && V::has_dataset && !V::data::has_static_shape;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::export_onnx) && f.with(stage_order::dataset) && !f.static_shape;
+  }
   template <class V>
   using context = E006_export_requires_static_shape<typename V::data>;
 };
@@ -163,8 +184,9 @@ constexpr void diagnose(E006_export_requires_static_shape<C...>) {
 
 template <class... Ctx>
 struct E007_distributed_requires_compute : rule<7> {
-  template <class V>
-  static constexpr bool violated = V::has_dist && !V::has_compute;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.with(stage_order::distributed) && !f.with(stage_order::compute);
+  }
   template <class V>
   using context = E007_distributed_requires_compute<typename V::dist>;
 };
@@ -177,9 +199,9 @@ constexpr void diagnose(E007_distributed_requires_compute<C...>) {
 
 template <class... Ctx>
 struct E008_unknown_parameter : rule<8> {
-  template <class V>
-  static constexpr bool violated =
-      !std::is_same_v<detail::offending_t<V, detail::unaccepted_param>, absent>;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.unknown_param;
+  }
   template <class V>
   using context = E008_unknown_parameter<
       in_stage<detail::stages_of<V>::template first<detail::unaccepted_param>::stage::order>,
@@ -194,9 +216,9 @@ constexpr void diagnose(E008_unknown_parameter<C...>) {
 
 template <class... Ctx>
 struct E009_duplicate_parameter : rule<9> {
-  template <class V>
-  static constexpr bool violated =
-      !std::is_same_v<detail::offending_t<V, detail::repeated_param>, absent>;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.repeated_param;
+  }
   template <class V>
   using context = E009_duplicate_parameter<
       in_stage<detail::stages_of<V>::template first<detail::repeated_param>::stage::order>,
@@ -211,9 +233,9 @@ constexpr void diagnose(E009_duplicate_parameter<C...>) {
 
 template <class... Ctx>
 struct E010_missing_required_parameter : rule<10> {
-  template <class V>
-  static constexpr bool violated =
-      !std::is_same_v<detail::offending_t<V, detail::missing_required>, absent>;
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.missing_param;
+  }
   template <class V>
   using context = E010_missing_required_parameter<detail::offending_t<V, detail::missing_required>>;
 };

@@ -1,0 +1,152 @@
+// pipeline_facts: every value a rule reads, gathered by one fold over the stages into a
+// constexpr struct. Rules are then plain constexpr predicates on values, so checking a
+// pipeline costs a constant evaluation instead of hundreds of template instantiations
+// (the per-pipeline compile-time budget is a few milliseconds).
+#pragma once
+#include <cstddef>
+#include <type_traits>
+
+#include "trellis/params/param.hpp"
+#include "trellis/stages/compute.hpp"
+#include "trellis/stages/dataset.hpp"
+#include "trellis/stages/distributed.hpp"
+#include "trellis/stages/environment.hpp"
+#include "trellis/stages/export_onnx.hpp"
+#include "trellis/stages/register_model.hpp"
+#include "trellis/stages/stage.hpp"
+#include "trellis/stages/train.hpp"
+#include "trellis/text.hpp"
+
+namespace trellis {
+
+inline constexpr std::size_t max_stages = 16;
+
+struct pipeline_facts {
+  // structure
+  std::size_t count = 0;
+  stage_order orders[max_stages]{};
+  bool has[static_cast<std::size_t>(stage_order::count)]{};
+  bool unknown_param = false, repeated_param = false, missing_param = false;
+  // dataset
+  bool static_shape = false, dataset_complete = false;
+  std::size_t classes = 0;
+  // environment
+  std::size_t env_cuda = 0;
+  bool env_mpi = false, env_curated = false;
+  text_view env_name;
+  // compute (defaults: local::cpu)
+  bool target_local = true, target_retired = false, target_gpu = false, low_priority = false;
+  std::size_t gpus_per_node = 0, gpu_min_cuda = 0, gpu_max_cuda = 0;
+  std::size_t max_nodes = 1, min_nodes = 0;
+  text_view cluster_name;
+  // distributed (defaults: one PyTorch process)
+  bool mpi = false, per_node = false, nccl = false, gloo = false;
+  std::size_t nodes = 1, procs = 1, max_restarts = 0;
+  // train
+  std::size_t epochs = 1, global_batch = 0, checkpoint_every = 1;
+  bool has_global_batch = false, logs_best_metric = true, exportable = true;
+  text_view experiment = "trellis", transfer;
+  // register_model, export_onnx
+  text_view model_name;
+  std::size_t opset = 17;
+
+  [[nodiscard]] constexpr bool with(stage_order o) const { return has[static_cast<std::size_t>(o)]; }
+  [[nodiscard]] constexpr std::size_t world_size() const { return nodes * procs; }
+  /// NCCL when asked for, or by default on GPUs (PyTorch DDP and Horovod-style mpi alike).
+  [[nodiscard]] constexpr bool uses_nccl() const { return nccl || (!gloo && target_gpu); }
+};
+
+namespace detail {
+template <class S>
+constexpr void add_param_facts(pipeline_facts& f) {
+  using accepted = typename S::accepted_kinds;
+  f.unknown_param = f.unknown_param || !param_kinds_accepted<accepted, typename S::params>::value;
+  f.repeated_param = f.repeated_param || param_kinds_repeated<typename S::params>::value;
+  f.missing_param = f.missing_param || !S::has_required_params;
+}
+
+template <class... Ps>
+constexpr void add_facts(pipeline_facts& f, const dataset<Ps...>*) {
+  using S = dataset<Ps...>;
+  f.static_shape = S::has_static_shape;
+  f.dataset_complete = S::has_required_params;
+  f.classes = S::classes;
+}
+template <class... Ps>
+constexpr void add_facts(pipeline_facts& f, const environment<Ps...>*) {
+  using S = environment<Ps...>;
+  f.env_cuda = S::cuda_version;
+  f.env_mpi = S::mpi;
+  f.env_curated = S::is_curated;
+  f.env_name = S::name;
+}
+template <class... Ps>
+constexpr void add_facts(pipeline_facts& f, const compute<Ps...>*) {
+  using S = compute<Ps...>;
+  using T = typename S::target;
+  f.target_local = T::is_local;
+  f.target_retired = T::retired;
+  f.target_gpu = is_gpu_target_v<T>;
+  f.low_priority = std::is_same_v<typename S::priority, low_priority>;
+  f.gpus_per_node = T::gpus_per_node;
+  f.gpu_min_cuda = T::gpu::min_cuda;
+  f.gpu_max_cuda = T::gpu::max_cuda;
+  f.max_nodes = S::max_nodes;
+  f.min_nodes = S::min_nodes;
+  f.cluster_name = S::cluster_name;
+}
+template <class... Ps>
+constexpr void add_facts(pipeline_facts& f, const distributed<Ps...>*) {
+  using S = distributed<Ps...>;
+  f.mpi = std::is_same_v<typename S::framework, trellis::mpi>;
+  f.per_node = std::is_same_v<typename S::launch, trellis::per_node>;
+  f.nccl = std::is_same_v<typename S::collective, trellis::nccl>;
+  f.gloo = std::is_same_v<typename S::collective, trellis::gloo>;
+  f.nodes = S::nodes;
+  f.procs = S::procs;
+  f.max_restarts = S::max_restarts;
+}
+template <class... Ps>
+constexpr void add_facts(pipeline_facts& f, const train<Ps...>*) {
+  using S = train<Ps...>;
+  f.epochs = S::epochs;
+  f.has_global_batch = S::has_global_batch;
+  f.global_batch = S::global_batch;
+  f.checkpoint_every = S::checkpoint_every;
+  f.logs_best_metric = S::logs_metric(S::best_metric);
+  f.exportable = S::model::onnx_exportable;
+  f.experiment = S::experiment;
+  f.transfer = S::transfer::name;
+}
+template <fixed_string Name, class... Ps>
+constexpr void add_facts(pipeline_facts& f, const register_model<Name, Ps...>*) {
+  f.model_name = register_model<Name, Ps...>::name;
+}
+template <class... Ps>
+constexpr void add_facts(pipeline_facts& f, const export_onnx<Ps...>*) {
+  f.opset = export_onnx<Ps...>::opset;
+}
+
+template <class S>
+constexpr void add_stage(pipeline_facts& f) {
+  if (f.count < max_stages) f.orders[f.count] = S::order;
+  ++f.count;
+  add_param_facts<S>(f);  // every occurrence: E008-E010 come before E002 in the catalog
+  // A repeated stage keeps the values of its first occurrence (rule E002 reports it).
+  if (f.with(S::order)) return;
+  f.has[static_cast<std::size_t>(S::order)] = true;
+  add_facts(f, static_cast<const S*>(nullptr));
+}
+}  // namespace detail
+
+template <class... S>
+constexpr pipeline_facts make_facts() {
+  pipeline_facts f;
+  (detail::add_stage<S>(f), ...);
+  return f;
+}
+
+template <class... S>
+inline constexpr pipeline_facts facts_v = make_facts<S...>();
+
+}  // namespace trellis
