@@ -1,0 +1,164 @@
+// process_group: this rank's membership in the job: the store, and a Gloo (CPU) or NCCL (CUDA)
+// communicator with a timeout on every collective. A failed or timed-out collective throws
+// collective_error naming the operation and the rank; nothing waits forever.
+#pragma once
+#include <torch/cuda.h>
+#include <torch/types.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "trellis/core/ddp/c10d_compat.hpp"
+#include "trellis/core/ddp/rank_env.hpp"
+#include "trellis/core/ddp/store.hpp"
+
+namespace trellis::core::ddp {
+
+/// A collective that failed, timed out, or lost a peer.
+struct collective_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class backend_kind { gloo, nccl };
+
+struct group_options {
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);  ///< for every collective
+  /// Default: NCCL when LibTorch has it and CUDA is present, otherwise Gloo.
+  std::optional<backend_kind> backend;
+  /// Network interface for Gloo. Default: GLOO_SOCKET_IFNAME; loopback when MASTER_ADDR is a
+  /// loopback address (local runs); otherwise the address this host's name resolves to.
+  std::string gloo_interface;
+};
+
+namespace detail {
+
+/// The text of an exception without LibTorch's C++ backtrace.
+inline std::string brief_what(const std::exception& e) {
+  if (auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
+  return e.what();
+}
+
+inline bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.starts_with("127.") || host == "::1";
+}
+
+inline backend_kind default_backend() {
+  return TRELLIS_HAVE_NCCL && torch::cuda::is_available() ? backend_kind::nccl : backend_kind::gloo;
+}
+
+#if TRELLIS_HAVE_GLOO
+inline std::shared_ptr<::gloo::transport::Device> gloo_device(const rank_env& env, std::string iface) {
+  using pg = c10d::ProcessGroupGloo;
+  if (iface.empty()) iface = process_env("GLOO_SOCKET_IFNAME").value_or("");
+  if (!iface.empty()) return pg::createDeviceForInterface(iface);
+  if (env.world_size == 1 || is_loopback(env.master_addr)) return pg::createDeviceForHostname("127.0.0.1");
+  return pg::createDefaultDevice();
+}
+#endif
+
+}  // namespace detail
+
+class process_group {
+ public:
+  /// Joins the job described by `env` (blocks until every rank has joined, or the timeout).
+  explicit process_group(const rank_env& env, group_options options = {})
+      : rank_(env.rank),
+        size_(env.world_size),
+        timeout_(options.timeout),
+        kind_(options.backend.value_or(detail::default_backend())) {
+    try {
+      store_ = make_store(env, timeout_);
+      backend_ = kind_ == backend_kind::nccl ? make_nccl(env) : make_gloo(env, options.gloo_interface);
+    } catch (const std::exception& e) {
+      throw collective_error("[trellis] ddp: rank " + std::to_string(rank_) + " could not join the " +
+                             std::to_string(size_) + "-rank group at " + env.master_addr + ":" +
+                             std::to_string(env.master_port) + ": " + detail::brief_what(e));
+    }
+  }
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  backend_kind kind() const { return kind_; }
+  std::chrono::milliseconds timeout() const { return timeout_; }
+  /// Where tensors handed to this group's collectives must live.
+  torch::Device device() const {
+    return kind_ == backend_kind::nccl
+               ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device_index_))
+               : torch::Device(torch::kCPU);
+  }
+  c10d::Store& store() { return *store_; }
+
+  /// In-place sum over ranks, asynchronous: pass the result to wait().
+  c10::intrusive_ptr<c10d::Work> allreduce_sum(const at::Tensor& tensor) {
+    std::vector<at::Tensor> t{tensor};
+    return backend_->allreduce(t);
+  }
+  /// In-place copy of root's tensor to every rank, asynchronous.
+  c10::intrusive_ptr<c10d::Work> broadcast(const at::Tensor& tensor, int root) {
+    std::vector<at::Tensor> t{tensor};
+    c10d::BroadcastOptions opts;
+    opts.rootRank = root;
+    return backend_->broadcast(t, opts);
+  }
+
+  /// Waits for `work`; a failure (peer gone, timeout) becomes collective_error naming `what`.
+  void wait(const c10::intrusive_ptr<c10d::Work>& work, const std::string& what) const {
+    try {
+      // Gloo enforces the timeout inside each operation; the longer wait here only guards against
+      // an operation that never started. NCCL's watchdog enforces it for NCCL.
+      if (kind_ == backend_kind::gloo)
+        work->wait(2 * timeout_ + std::chrono::seconds(1));
+      else
+        work->wait();
+    } catch (const std::exception& e) {
+      throw collective_error("[trellis] ddp: " + what + " failed on rank " + std::to_string(rank_) + " of " +
+                             std::to_string(size_) + ": " + detail::brief_what(e));
+    }
+  }
+
+  /// Every rank reaches this point (an allreduce, so it works on Gloo and NCCL alike).
+  void barrier() {
+    auto one = torch::ones({1}, torch::TensorOptions().device(device()));
+    wait(allreduce_sum(one), "barrier");
+  }
+
+ private:
+  c10::intrusive_ptr<comm_backend> make_gloo([[maybe_unused]] const rank_env& env,
+                                             [[maybe_unused]] const std::string& iface) {
+#if TRELLIS_HAVE_GLOO
+    auto opts = c10d::ProcessGroupGloo::Options::create(timeout_);
+    opts->devices.push_back(detail::gloo_device(env, iface));
+    opts->threads = 2;  // two buckets in flight while backward goes on
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(store_, rank_, size_, opts);
+#else
+    throw std::runtime_error("this LibTorch has no Gloo (pip torch ships no Gloo headers); use NCCL on CUDA");
+#endif
+  }
+
+  c10::intrusive_ptr<comm_backend> make_nccl([[maybe_unused]] const rank_env& env) {
+#if TRELLIS_HAVE_NCCL
+    device_index_ = env.local_rank;
+    c10::cuda::set_device(static_cast<c10::DeviceIndex>(device_index_));
+    auto opts = c10d::ProcessGroupNCCL::Options::create();
+    opts->timeout = timeout_;
+    return c10::make_intrusive<c10d::ProcessGroupNCCL>(store_, rank_, size_, opts);
+#else
+    throw std::runtime_error("this LibTorch was built without NCCL; use Gloo");
+#endif
+  }
+
+  int rank_;
+  int size_;
+  std::chrono::milliseconds timeout_;
+  backend_kind kind_;
+  int device_index_ = 0;
+  c10::intrusive_ptr<c10d::Store> store_;
+  c10::intrusive_ptr<comm_backend> backend_;
+};
+
+}  // namespace trellis::core::ddp
