@@ -1,0 +1,66 @@
+// open_dataset and loader_options_for: a `dataset` stage turned into its train and val sample
+// sources (by kind: idx or image_folder) and into the options of one rank's loader.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <type_traits>
+
+#include "trellis/core/data/idx.hpp"
+#include "trellis/core/data/image_folder.hpp"
+#include "trellis/core/data/loader.hpp"
+#include "trellis/core/data/source.hpp"
+#include "trellis/stages/dataset.hpp"
+
+namespace trellis::core {
+
+namespace detail {
+template <class>
+inline constexpr bool unknown_dataset_kind = false;
+}  // namespace detail
+
+/// Scans or reads the stage's root; class count checked against classes<N>. image_folder
+/// images are decoded to input_shape's channel count (3 without an input_shape).
+template <class... Ps>
+dataset_splits open_dataset(const trellis::dataset<Ps...>& stage) {
+  using stage_t = trellis::dataset<Ps...>;
+  using kind = typename stage_t::source;
+  const std::filesystem::path root{stage.root.c_str()};
+  if constexpr (std::is_same_v<kind, trellis::idx>) {
+    return open_idx(root, stage_t::classes);
+  } else if constexpr (std::is_same_v<kind, trellis::image_folder>) {
+    std::size_t channels = 3;
+    if constexpr (stage_t::has_static_shape) channels = stage_t::shape::channels;
+    return open_image_folder(root, stage_t::classes, channels);
+  } else {
+    static_assert(detail::unknown_dataset_kind<kind>, "dataset: kind must be idx or image_folder");
+  }
+}
+
+/// One rank's loader options from the stage's fields. `training` picks the train split's
+/// behaviour (shuffle, random transforms, subset); evaluation uses none of them.
+template <class... Ps>
+loader_options loader_options_for(const trellis::dataset<Ps...>& stage, std::size_t batch_size,
+                                  std::size_t rank, std::size_t world_size, std::uint64_t seed,
+                                  bool training) {
+  using stage_t = trellis::dataset<Ps...>;
+  loader_options o;
+  o.batch_size = batch_size;
+  o.rank = rank;
+  o.world_size = world_size;
+  o.subset = training ? stage.subset : 0;
+  o.workers = stage.workers;
+  o.prefetch = stage.prefetch;
+  o.sample.transform = stage.transform;
+  o.sample.training = training;
+  o.sample.seed = seed;
+  o.sample.skip_corrupt = stage.skip_corrupt;
+  if constexpr (stage_t::has_static_shape) {
+    o.sample.shape = {static_cast<std::int64_t>(stage_t::shape::channels),
+                      static_cast<std::int64_t>(stage_t::shape::height),
+                      static_cast<std::int64_t>(stage_t::shape::width)};
+  }
+  return o;
+}
+
+}  // namespace trellis::core
