@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 namespace trellis {
 
@@ -26,21 +27,24 @@ template <class P>
 using kind_of_t = typename kind_of<P>::type;
 
 namespace detail {
-template <class Kind, class... Ps>
-struct find_kind {
-  using type = absent;
-};
-template <class Kind, class P, class... Ps>
-struct find_kind<Kind, P, Ps...>
-    : std::conditional_t<std::is_same_v<kind_of_t<P>, Kind>, std::type_identity<P>,
-                         find_kind<Kind, Ps...>> {};
+template <class Kind, class P, std::size_t I>
+struct slot_of {};
+template <class Indices, class... Ps>
+struct param_set;
+template <std::size_t... I, class... Ps>
+struct param_set<std::index_sequence<I...>, Ps...> : slot_of<kind_of_t<Ps>, Ps, I>... {};
+// Deduces the one parameter of `Kind`; none or several fall back to `Default` (a repeat is
+// reported by rule E009).
+template <class Kind, class Default, class P, std::size_t I>
+P pick(const slot_of<Kind, P, I>*);
+template <class Kind, class Default>
+Default pick(const void*);
 }  // namespace detail
 
-/// The first parameter of kind `Kind` among `Ps`, or `Default` when none is given.
+/// The parameter of kind `Kind` among `Ps`, or `Default` when none is given.
 template <class Kind, class Default, class... Ps>
-using param_t = std::conditional_t<
-    std::is_same_v<typename detail::find_kind<Kind, Ps...>::type, absent>, Default,
-    typename detail::find_kind<Kind, Ps...>::type>;
+using param_t = decltype(detail::pick<Kind, Default>(
+    static_cast<const detail::param_set<std::index_sequence_for<Ps...>, Ps...>*>(nullptr)));
 
 template <class Kind, class... Ps>
 inline constexpr bool has_param_v = (std::is_same_v<kind_of_t<Ps>, Kind> || ...);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Compile-time cost of the front end: the include alone, and N = 1, 50, 200 distinct
+# 7-stage pipelines in one translation unit (front end only, no LibTorch), built with `|` and
+# checked. Two shapes: "distinct" varies five of the seven stage types per pipeline (every
+# pipeline instantiates new dataset, compute, train, register_model and export_onnx types);
+# "shared" varies only train's epochs and the model name, as pipelines of one code base tend
+# to. Each figure is the best of 3 compiles; the marginal cost is the slope from N=1 to 200.
+# usage: compile_time.sh [compiler...]   (default: g++, and clang++ when present)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+compilers=("$@")
+if [ ${#compilers[@]} -eq 0 ]; then
+  compilers=(g++)
+  command -v clang++ >/dev/null && compilers+=(clang++)
+fi
+
+pipelines() {  # $1 = count, $2 = distinct|shared
+  echo '#include <trellis/trellis.hpp>'
+  echo 'using namespace trellis;'
+  for ((i = 0; i < $1; ++i)); do
+    local classes=10 max_nodes=4 batch=64 opset=17
+    if [ "$2" = distinct ]; then
+      classes=$((i % 50 + 2)) max_nodes=$((i % 4 + 2)) batch=$((8 * (i % 16 + 1))) opset=$((i % 11 + 7))
+    fi
+    cat <<CPP
+auto pipeline_$i() {
+  auto p = dataset<image_folder, classes<$classes>, input_shape<3, 64, 64>>{.root = "data"}
+         | environment<curated::pytorch_cuda>{}
+         | compute<azure::nc96ads_a100_v4, max_nodes<$max_nodes>>{}
+         | distributed<PyTorch, nodes<2>, procs<4>>{}
+         | train<models::resnet18, epochs<$((i + 1))>, global_batch<$batch>>{.lr = 1e-3}
+         | register_model<"model-$i">{}
+         | export_onnx<opset<$opset>>{};
+  static_assert(is_valid_v<decltype(p)>);
+  return p;
+}
+CPP
+  done
+  echo 'int main() {}'
+}
+
+best_of_3() {  # compiler, source -> seconds (best of 3)
+  local best=""
+  for _ in 1 2 3; do
+    local start end t
+    start=$(date +%s.%N)
+    "$1" -std=c++20 -O0 -c -I"$root/include" "$2" -o "$work/out.o"
+    end=$(date +%s.%N)
+    t=$(echo "$end - $start" | bc -l)
+    if [ -z "$best" ] || (($(echo "$t < $best" | bc -l))); then best=$t; fi
+  done
+  echo "$best"
+}
+
+echo 'int main() {}' >"$work/empty.cpp"
+printf '#include <trellis/trellis.hpp>\nint main() {}\n' >"$work/include.cpp"
+for shape in distinct shared; do
+  for n in 1 50 200; do pipelines $n $shape >"$work/$shape$n.cpp"; done
+done
+
+for cxx in "${compilers[@]}"; do
+  empty=$(best_of_3 "$cxx" "$work/empty.cpp")
+  include=$(best_of_3 "$cxx" "$work/include.cpp")
+  echo "== $($cxx --version | head -1)"
+  printf '  front-end include cost      %6.3f s  (target < 0.5 s)\n' "$(echo "$include - $empty" | bc -l)"
+  for shape in distinct shared; do
+    declare -A t
+    for n in 1 50 200; do
+      t[$n]=$(best_of_3 "$cxx" "$work/$shape$n.cpp")
+      printf '  %-8s N = %3d          %6.3f s total, %6.2f ms per pipeline above the include\n' \
+        "$shape" "$n" "${t[$n]}" "$(echo "1000 * (${t[$n]} - $include) / $n" | bc -l)"
+    done
+    printf '  %-8s marginal cost     %6.2f ms per pipeline  (target < 5 ms)\n' \
+      "$shape" "$(echo "1000 * (${t[200]} - ${t[1]}) / 199" | bc -l)"
+  done
+done
