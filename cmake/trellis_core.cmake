@@ -17,6 +17,12 @@ add_library(trellis::core ALIAS trellis_core)
 target_link_libraries(trellis_core INTERFACE trellis ${TORCH_LIBRARIES})
 target_compile_options(trellis_core INTERFACE ${TORCH_CXX_FLAGS})
 
+# Image and IDX decoding for trellis/core/data.
+find_package(ZLIB REQUIRED)
+find_package(PNG REQUIRED)
+find_package(JPEG REQUIRED)
+target_link_libraries(trellis_core INTERFACE PNG::PNG JPEG::JPEG ZLIB::ZLIB)
+
 # Debian's LibTorch has c10d with Gloo, but leaves USE_C10D_GLOO to the user.
 find_package(Gloo QUIET)
 if(Gloo_FOUND)
