@@ -1,7 +1,7 @@
 """Python DDP side of the speed check: ResNet-18 on 64x64, batch 32, 2 ranks x 1 thread, Gloo.
 
-Prints per-rank step times synced vs under no_sync, measured the same way as
-`ddp_tests "[.bench]"` (interleaved rounds), so both can run side by side on a busy machine.
+Prints per-rank step times synced vs under no_sync (and CPU-time overhead), measured the same
+way as `ddp_tests "[.bench]"` (alternating steps), so both can run side by side.
 Run with Debian's python: /usr/bin/python3 tests/core/ddp/bench_python_ddp.py
 """
 import os
@@ -13,7 +13,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torchvision
 
-BATCH, STEPS, ROUNDS = 32, 5, 4
+BATCH, STEPS, ROUNDS = 32, 1, 20
 
 
 def rank_main(rank, world, port):
@@ -34,22 +34,24 @@ def rank_main(rank, world, port):
                 torch.nn.functional.cross_entropy(model(x), y).backward()
         opt.step()
 
-    def timed(sync):
+    def timed(sync, totals):
         dist.barrier()
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(STEPS):
             step(sync)
-        return time.perf_counter() - start
+        totals[0] += time.perf_counter() - wall
+        totals[1] += time.process_time() - cpu
 
     step(True), step(False)
-    synced = local = 0.0
+    synced, local = [0.0, 0.0], [0.0, 0.0]
     for _ in range(ROUNDS):
-        synced += timed(True)
-        local += timed(False)
+        timed(True, synced)
+        timed(False, local)
     n = STEPS * ROUNDS
-    print(f"python bench rank={rank} sync_ms_per_step={1000 * synced / n:.1f} "
-          f"no_sync_ms_per_step={1000 * local / n:.1f} sync_img_s={BATCH * n / synced:.2f} "
-          f"no_sync_img_s={BATCH * n / local:.2f} overhead_pct={100 * (synced - local) / local:.2f}", flush=True)
+    print(f"python bench rank={rank} sync_ms_per_step={1000 * synced[0] / n:.1f} "
+          f"no_sync_ms_per_step={1000 * local[0] / n:.1f} sync_img_s={BATCH * n / synced[0]:.2f} "
+          f"no_sync_img_s={BATCH * n / local[0]:.2f} overhead_pct={100 * (synced[0] - local[0]) / local[0]:.2f} "
+          f"cpu_overhead_pct={100 * (synced[1] - local[1]) / local[1]:.2f}", flush=True)
     dist.destroy_process_group()
 
 

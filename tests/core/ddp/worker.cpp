@@ -7,6 +7,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -195,7 +196,16 @@ int run_rank(const args& a) {
   return 0;
 }
 
-/// ResNet-18 on 64x64, batch 32: mean step time synced vs under no_sync, interleaved in rounds.
+/// This process's CPU time (all threads, Gloo's included) in ms: the cost of sync even where a
+/// busy machine makes wall time noisy.
+double cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return 1e3 * static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_nsec);
+}
+
+/// ResNet-18 on 64x64, batch 32: step time synced vs under no_sync, alternating every `steps`
+/// steps so that load from other processes hits both alike.
 int run_bench(const args& a) {
   torch::set_num_threads(static_cast<int>(a.number("threads", 1)));
   const auto env = ddp::read_rank_env();
@@ -203,7 +213,7 @@ int run_bench(const args& a) {
   auto model = make_model(a, 1);
   ddp::reducer red(*model, group, reducer_options(a));
   auto opt = make_optimizer(*model, a);
-  const long batch = a.number("batch", 32), steps = a.number("steps", 5), rounds = a.number("rounds", 4);
+  const long batch = a.number("batch", 32), steps = a.number("steps", 1), rounds = a.number("rounds", 20);
   auto [x, y] = global_batch(*model, 0, batch, torch::kFloat32);
   auto step = [&](bool sync) {
     opt.zero_grad();
@@ -216,21 +226,26 @@ int run_bench(const args& a) {
     }
     opt.step();
   };
-  auto timed = [&](bool sync) {
+  struct totals {
+    double wall = 0, cpu = 0;
+  } synced, local;
+  auto timed = [&](bool sync, totals& t) {
     group->barrier();
     const auto start = clock_type::now();
+    const double cpu_start = cpu_ms();
     for (long i = 0; i < steps; ++i) step(sync);
-    return ms_since(start);
+    t.wall += ms_since(start);
+    t.cpu += cpu_ms() - cpu_start;
   };
   step(true), step(false);  // warm-up
-  double sync_ms = 0, local_ms = 0;
-  for (long i = 0; i < rounds; ++i) sync_ms += timed(true), local_ms += timed(false);
+  for (long i = 0; i < rounds; ++i) timed(true, synced), timed(false, local);
   const double n = static_cast<double>(steps * rounds);
   std::cout << "bench rank=" << env.rank << " buckets=" << red.bucket_count()
-            << " sync_ms_per_step=" << sync_ms / n << " no_sync_ms_per_step=" << local_ms / n
-            << " sync_img_s=" << 1000.0 * batch * n / sync_ms
-            << " no_sync_img_s=" << 1000.0 * batch * n / local_ms
-            << " overhead_pct=" << 100.0 * (sync_ms - local_ms) / local_ms << std::endl;
+            << " sync_ms_per_step=" << synced.wall / n << " no_sync_ms_per_step=" << local.wall / n
+            << " sync_img_s=" << 1000.0 * batch * n / synced.wall
+            << " no_sync_img_s=" << 1000.0 * batch * n / local.wall
+            << " overhead_pct=" << 100.0 * (synced.wall - local.wall) / local.wall
+            << " cpu_overhead_pct=" << 100.0 * (synced.cpu - local.cpu) / local.cpu << std::endl;
   return 0;
 }
 

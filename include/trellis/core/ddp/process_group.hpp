@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 #include <torch/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -28,6 +29,9 @@ enum class backend_kind { gloo, nccl };
 
 struct group_options {
   std::chrono::milliseconds timeout = std::chrono::seconds(30);  ///< for every collective
+  /// For every rank to reach the rendezvous: ranks start at different speeds (loading LibTorch
+  /// on a busy machine, pulling an image on a cloud node), so this is longer than `timeout`.
+  std::chrono::milliseconds join_timeout = std::chrono::minutes(5);
   /// Default: NCCL when LibTorch has it and CUDA is present, otherwise Gloo.
   std::optional<backend_kind> backend;
   /// Network interface for Gloo. Default: GLOO_SOCKET_IFNAME; loopback when MASTER_ADDR is a
@@ -72,7 +76,7 @@ class process_group {
         timeout_(options.timeout),
         kind_(options.backend.value_or(detail::default_backend())) {
     try {
-      store_ = make_store(env, timeout_);
+      store_ = make_store(env, std::max(options.join_timeout, timeout_));
       backend_ = kind_ == backend_kind::nccl ? make_nccl(env) : make_gloo(env, options.gloo_interface);
     } catch (const std::exception& e) {
       throw collective_error("[trellis] ddp: rank " + std::to_string(rank_) + " could not join the " +
