@@ -1,7 +1,7 @@
 // The main example: the small CNN on Fashion-MNIST with 2 ranks (DDP over Gloo on this
 // machine's CPUs), registered as "fashion-base" and exported to ONNX. The transfer-learning
 // example starts from the model this one registers.
-#include <trellis/main.hpp>
+#include <trellis/backends/local.hpp>
 #include <trellis/trellis.hpp>
 using namespace trellis;
 

@@ -1,5 +1,5 @@
 // The smallest pipeline: one process on this machine's CPU, no registration, no export.
-#include <trellis/main.hpp>
+#include <trellis/backends/local.hpp>
 #include <trellis/trellis.hpp>
 using namespace trellis;
 

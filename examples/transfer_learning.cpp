@@ -1,7 +1,7 @@
 // The seed scenario: fine-tune a ResNet-18 on an image folder, starting from the
 // "fashion-base" model this workspace registered, on 2 Azure A100 nodes — or rehearsed here
 // with --backend=local — then register the result and export it to ONNX.
-#include <trellis/main.hpp>
+#include <trellis/backends/local.hpp>
 #include <trellis/trellis.hpp>
 using namespace trellis;
 

@@ -5,4 +5,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/setup.sh"
 bash "$root/scripts/configure.sh"
 cd "$root"
-exec ./build/examples/fashion_mnist --dry-run "$@"
+exec ./build/examples/fashion_mnist "$@"

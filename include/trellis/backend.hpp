@@ -8,6 +8,7 @@ namespace trellis {
 struct local_backend {};  ///< processes on this machine
 struct azure_backend {};  ///< Azure ML v2 command jobs
 struct worker_role {};    ///< this process is a rank (RANK or OMPI_COMM_WORLD_RANK is set)
+struct node_launcher_role {};  ///< this process starts one node's ranks (launch mode per_node)
 
 /// Specialized by backend headers: `static constexpr bool available = true;` and
 /// `static int run(Pipeline&, const plan::run_plan&, const cli::options&)`.

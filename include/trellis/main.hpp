@@ -24,6 +24,10 @@ namespace detail {
 inline bool rank_environment_present() {
   return std::getenv("RANK") != nullptr || std::getenv("OMPI_COMM_WORLD_RANK") != nullptr;
 }
+inline bool node_launcher_present() {
+  const char* v = std::getenv("TRELLIS_NODE_LAUNCHER");
+  return v != nullptr && *v != '\0';
+}
 
 template <class Tag, class Pipeline>
 int run_with(const char* what, const char* header, Pipeline& p, const plan::run_plan& plan,
@@ -56,10 +60,13 @@ int main(Pipeline p, int argc, char** argv) {
       std::cout << cli::usage(o);
       return 0;
     }
+    for (const auto& s : o.settings) cli::apply_setting(p, s);
     if (detail::rank_environment_present())
       return detail::run_with<worker_role>("the training core", "trellis/backends/local.hpp", p,
                                            plan::run_plan{}, o);
-    for (const auto& s : o.settings) cli::apply_setting(p, s);
+    if (detail::node_launcher_present())
+      return detail::run_with<node_launcher_role>("the local backend", "trellis/backends/local.hpp", p,
+                                                  plan::run_plan{}, o);
     const auto plan = plan::make_plan(p, o);
     if (o.dry_run) {
       const std::filesystem::path file = std::filesystem::path{o.workspace} / "dry-run" / "plan.json";

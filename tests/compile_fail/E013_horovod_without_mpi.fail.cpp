@@ -6,7 +6,7 @@ using namespace trellis;
 int main() {
   auto p = dataset<image_folder, classes<5>, input_shape<3, 64, 64>>{.root = "data/fowl"}
          | environment<custom<"birds-horovod">, base_image<"nvcr.io/nvidia/pytorch:24.01-py3">,
-                       cuda<12, 1>, torch<2, 2>>{.pip = {"horovod"}}
+                       cuda<12, 1>, torch_version<2, 2>>{.pip = {"horovod"}}
          | compute<azure::nc24ads_a100_v4, max_nodes<4>, cluster<"gpu-cluster">>{}
          | distributed<Horovod, nodes<2>, procs<1>>{}
          | train<models::resnet18, epochs<30>>{.lr = 1e-3, .batch = 64};

@@ -52,7 +52,7 @@ static_assert(is_valid_v<pipeline<fowl, compute<local::cuda<>>, resnet>>);  // l
 static_assert(is_valid_v<pipeline<fowl, cpu_env, compute<azure::ds3_v2>, resnet>>);
 
 // E013: distributed<mpi> needs an environment with MPI; curated presets have it.
-using horovod_env = environment<custom<"birds-horovod">, cuda<12, 1>, torch<2, 2>>;
+using horovod_env = environment<custom<"birds-horovod">, cuda<12, 1>, torch_version<2, 2>>;
 static_assert(std::is_same_v<check_t<pipeline<fowl, horovod_env, a100, distributed<Horovod, nodes<2>>, resnet>>,
                              rules::E013_mpi_requires_mpi_environment<mpi, custom<"birds-horovod">>>);
 static_assert(is_valid_v<pipeline<fowl, environment<custom<"birds-horovod">, cuda<12, 1>, with_mpi>, a100,

@@ -1,5 +1,5 @@
 // environment<curated::preset> or environment<custom<"name">, base_image<...>, cuda<M,m>,
-// torch<M,m>, with_mpi>{.pip = {...}}: what the job runs in. Rules: E012-E015, E033.
+// torch_version<M,m>, with_mpi>{.pip = {...}}: what the job runs in. Rules: E012-E015, E033.
 #pragma once
 #include <cstddef>
 
@@ -27,8 +27,8 @@ struct environment {
   /// CUDA major*100+minor, 0 for a CPU image.
   static constexpr std::size_t cuda_version =
       param_t<kinds::cuda_version, cuda<source::cuda / 100, source::cuda % 100>, Ps...>::value;
-  static constexpr std::size_t torch_version =
-      param_t<kinds::torch_version, torch<source::torch / 100, source::torch % 100>, Ps...>::value;
+  static constexpr std::size_t torch_required =
+      param_t<kinds::torch_version, torch_version<source::torch / 100, source::torch % 100>, Ps...>::value;
   static constexpr bool mpi = source::mpi || has_param_v<kinds::mpi_support, Ps...>;
 
   text_list pip{};  ///< extra pip requirements (custom environments)
@@ -40,7 +40,7 @@ struct environment {
     f.fixed("curated", is_curated);
     f.fixed("image", image);
     f.fixed("cuda", version{cuda_version});
-    f.fixed("torch", version{torch_version});
+    f.fixed("torch", version{torch_required});
     f.fixed("mpi", mpi);
     f.setting("pip", self.pip);
     f.setting("conda_file", self.conda_file);

@@ -22,9 +22,10 @@ struct cuda {
   using kind = kinds::cuda_version;
   static constexpr std::size_t value = Major * 100 + Minor;
 };
-/// The torch version the environment provides (local runs check the running LibTorch).
+/// The torch version the environment provides (local runs check the running LibTorch). Not
+/// named `torch`: with `using namespace trellis` that would hide LibTorch's namespace.
 template <std::size_t Major, std::size_t Minor>
-struct torch {
+struct torch_version {
   using kind = kinds::torch_version;
   static constexpr std::size_t value = Major * 100 + Minor;
 };

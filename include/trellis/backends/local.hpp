@@ -1,0 +1,43 @@
+// The local backend: runs a pipeline's ranks as processes on this machine (Gloo on CPU, NCCL
+// on CUDA), in the plan's launch mode, and is also the worker every rank runs. Including this
+// header is what lets trellis::main train without --dry-run.
+#pragma once
+#include <iostream>
+
+#include "trellis/backend.hpp"
+#include "trellis/backends/local/driver.hpp"
+#include "trellis/backends/local/node_launcher.hpp"
+#include "trellis/backends/local/worker.hpp"
+#include "trellis/main.hpp"
+
+namespace trellis {
+
+template <class Pipeline>
+struct backend<local_backend, Pipeline> {
+  static constexpr bool available = true;
+  static int run(Pipeline&, const plan::run_plan& plan, const cli::options& o) {
+    const auto report = backends::local::run_job(plan, o, std::string{plan::to_std(Pipeline::view::trn::experiment)});
+    if (report.exit_code == 0)
+      std::cout << "[trellis] run " << report.run.id << " completed in " << report.seconds << " s; outputs in "
+                << (report.run.root / "outputs").string() << "\n";
+    return report.exit_code;
+  }
+};
+
+template <class Pipeline>
+struct backend<worker_role, Pipeline> {
+  static constexpr bool available = true;
+  static int run(Pipeline& p, const plan::run_plan&, const cli::options& o) {
+    return backends::local::run_worker(p, o);
+  }
+};
+
+template <class Pipeline>
+struct backend<node_launcher_role, Pipeline> {
+  static constexpr bool available = true;
+  static int run(Pipeline&, const plan::run_plan&, const cli::options& o) {
+    return backends::local::run_node_launcher(o);
+  }
+};
+
+}  // namespace trellis

@@ -1,0 +1,33 @@
+// The run folder of a local job: <workspace>/runs/<experiment>_<n>/{logs,outputs,checkpoints},
+// with n the next free number, so runs never overwrite each other.
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace trellis::backends::local {
+
+struct run_folder {
+  std::string id;
+  std::filesystem::path root;
+
+  [[nodiscard]] std::filesystem::path logs() const { return root / "logs"; }
+  [[nodiscard]] std::filesystem::path rank_log(std::size_t rank) const {
+    return logs() / ("rank_" + std::to_string(rank) + ".log");
+  }
+};
+
+inline run_folder create_run_folder(const std::filesystem::path& workspace, const std::string& experiment) {
+  namespace fs = std::filesystem;
+  fs::create_directories(workspace / "runs");
+  for (std::size_t n = 1;; ++n) {
+    run_folder run{experiment + "_" + std::to_string(n), {}};
+    run.root = workspace / "runs" / run.id;
+    // create_directory is the atomic claim: two drivers never share a run id.
+    if (fs::create_directory(run.root)) {
+      for (const char* sub : {"logs", "outputs", "checkpoints"}) fs::create_directories(run.root / sub);
+      return run;
+    }
+  }
+}
+
+}  // namespace trellis::backends::local

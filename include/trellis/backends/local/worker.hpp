@@ -1,0 +1,120 @@
+// The worker: what a process does when it is a rank (RANK or OMPI_COMM_WORLD_RANK set, by this
+// backend, torchrun, mpirun or Azure ML). It joins the process group, opens its shard of the
+// data, builds the model and runs the shared DDP training loop.
+#pragma once
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <c10/core/Device.h>
+#include <torch/cuda.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "trellis/cli/options.hpp"
+#include "trellis/core/data/loader.hpp"
+#include "trellis/core/data/open.hpp"
+#include "trellis/core/ddp/process_group.hpp"
+#include "trellis/core/ddp/rank_env.hpp"
+#include "trellis/core/models/make_model.hpp"
+#include "trellis/core/train/config.hpp"
+#include "trellis/core/train/trainer.hpp"
+#include "trellis/pipeline.hpp"
+
+namespace trellis::backends::local {
+
+namespace detail {
+inline std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string{v} : std::move(fallback);
+}
+
+/// Under mpirun every rank writes its own log (TRELLIS_LOG_DIR/rank_<N>.log).
+inline void redirect_output_to_rank_log(int rank) {
+  const char* dir = std::getenv("TRELLIS_LOG_DIR");
+  if (!dir || !*dir) return;
+  const auto path = std::filesystem::path{dir} / ("rank_" + std::to_string(rank) + ".log");
+  const bool append = env_or("TRELLIS_RESTART", "0") != "0";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+  if (fd < 0) return;
+  std::fflush(stdout);
+  ::dup2(fd, 1);
+  ::dup2(fd, 2);
+  ::close(fd);
+}
+
+/// The rank's device: the driver says (TRELLIS_DEVICE); under torchrun or Azure ML a GPU job
+/// uses the GPU of its local rank.
+inline c10::Device rank_device(const core::ddp::rank_env& env, bool gpu_target) {
+  std::string device = env_or("TRELLIS_DEVICE", gpu_target && torch::cuda::is_available() ? "cuda:local_rank" : "cpu");
+  if (device == "cuda:local_rank") device = "cuda:" + std::to_string(env.local_rank);
+  return c10::Device{device};
+}
+
+template <class Pipeline, stage_order O>
+auto& stage_of(Pipeline& p) {
+  using S = typename Pipeline::view::template get<O, void>;
+  S* found = nullptr;
+  p.for_each([&](auto& s) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(s)>, S>)
+      if (!found) found = &s;
+  });
+  return *found;
+}
+}  // namespace detail
+
+template <class Pipeline>
+int run_worker(Pipeline& p, const cli::options&) {
+  using V = typename Pipeline::view;
+  static_assert(V::has_dataset && V::has_train, "a worker needs a dataset and a train stage");
+  const auto env = core::ddp::read_rank_env();
+  detail::redirect_output_to_rank_log(env.rank);
+  const auto device = detail::rank_device(env, V::gpu);
+  std::cout << "[trellis] rank " << env.rank << " of " << env.world_size << ": local_rank " << env.local_rank
+            << " of " << env.local_world_size << ", node " << env.node_rank << ", device " << device.str()
+            << ", ranks from " << (env.source == core::ddp::rank_source::mpi ? "mpi" : "torch env")
+            << (env.use_agent_store ? " (agent store)" : "") << "\n[trellis] rank " << env.rank << " pid "
+            << ::getpid() << std::endl;
+  try {
+    auto& data = detail::stage_of<Pipeline, stage_order::dataset>(p);
+    auto& trn = detail::stage_of<Pipeline, stage_order::train>(p);
+    const typename V::dist dist_defaults{};
+    std::size_t timeout_s = dist_defaults.timeout_s;
+    if constexpr (V::has_dist) timeout_s = detail::stage_of<Pipeline, stage_order::distributed>(p).timeout_s;
+
+    core::ddp::group_options group_options;
+    group_options.timeout = std::chrono::seconds(timeout_s);
+    group_options.backend = device.is_cuda() ? core::ddp::backend_kind::nccl : core::ddp::backend_kind::gloo;
+    auto group = std::make_shared<core::ddp::process_group>(env, group_options);
+
+    auto config = core::config_from(trn);
+    config.run_dir = detail::env_or("TRELLIS_RUN_DIR", ".");  // Azure ML: outputs/ in the cwd
+    config.device = device;
+    if constexpr (V::trn::has_global_batch) config.batch = V::trn::global_batch / env.world_size;
+
+    auto splits = core::open_dataset(data);
+    const auto world = static_cast<std::size_t>(env.world_size), rank = static_cast<std::size_t>(env.rank);
+    core::loader train_loader(splits.train, core::loader_options_for(data, config.batch, rank, world, config.seed, true));
+    core::loader val_loader(splits.val, core::loader_options_for(data, config.batch, rank, world, config.seed, false));
+
+    core::image_size size{};
+    std::int64_t channels = 1;
+    if constexpr (V::data::has_static_shape) {
+      channels = V::data::shape::channels;
+      size = {static_cast<std::int64_t>(V::data::shape::height), static_cast<std::int64_t>(V::data::shape::width)};
+    }
+    auto model = core::make_model<typename V::trn::model>(channels, V::data::classes, size);
+    const auto result = core::train_rank(model, train_loader, val_loader, group, config);
+    if (result.resumed_epochs > 0)
+      std::cout << "[trellis] rank " << env.rank << " resumed after epoch " << result.resumed_epochs << "\n";
+    std::cout << "[trellis] rank " << env.rank << " finished" << std::endl;
+    return 0;
+  } catch (const std::exception& e) {
+    std::cout << "[trellis] rank " << env.rank << ": error: " << e.what() << std::endl;
+    return 1;
+  }
+}
+
+}  // namespace trellis::backends::local

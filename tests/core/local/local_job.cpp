@@ -1,0 +1,40 @@
+// The pipeline programs the local backend tests run, one binary: TRELLIS_TEST_JOB picks which
+// (the launch mode and restart count are part of a pipeline's type).
+#include <trellis/backends/local.hpp>
+#include <trellis/trellis.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+using namespace trellis;
+
+namespace {
+using fashion = dataset<idx, classes<10>, input_shape<1, 28, 28>>;
+using folder = dataset<image_folder, classes<3>, input_shape<1, 28, 28>>;
+using cnn = train<models::small_cnn, epochs<1>, adam, experiment<"local-test">>;
+using cnn2 = train<models::small_cnn, epochs<2>, adam, experiment<"local-test">>;
+
+template <class Data, class Dist, class Train>
+int job(int argc, char** argv, const char* root) {
+  return trellis::main(Data{.root = root, .subset = 2048} | compute<local::cpu>{} | Dist{} |
+                           Train{.lr = 2e-3, .batch = 64, .schedule = "constant"},
+                       argc, argv);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string which = std::getenv("TRELLIS_TEST_JOB") ? std::getenv("TRELLIS_TEST_JOB") : "";
+  const char* fashion_root = "/usr/share/datasets/fashion-mnist";
+  if (which == "per_process") return job<fashion, distributed<PyTorch, nodes<2>, procs<2>>, cnn>(argc, argv, fashion_root);
+  if (which == "per_node") return job<fashion, distributed<PyTorch, nodes<2>, procs<2>, per_node>, cnn>(argc, argv, fashion_root);
+  if (which == "mpi") return job<fashion, distributed<Horovod, nodes<1>, procs<2>>, cnn>(argc, argv, fashion_root);
+  if (which == "restart") return job<fashion, distributed<PyTorch, nodes<1>, procs<2>, max_restarts<1>>, cnn2>(argc, argv, fashion_root);
+  if (which == "two_epochs") return job<fashion, distributed<PyTorch, nodes<1>, procs<2>>, cnn2>(argc, argv, fashion_root);
+  if (which == "folder") {
+    const char* root = std::getenv("TRELLIS_TEST_FOLDER");
+    return job<folder, distributed<PyTorch, nodes<1>, procs<2>>, cnn>(argc, argv, root ? root : "missing");
+  }
+  std::cerr << "local_job: set TRELLIS_TEST_JOB to per_process, per_node, mpi, restart, two_epochs or folder\n";
+  return 2;
+}
