@@ -1,0 +1,54 @@
+// One rank of the DDP speed benchmark, started by torchrun --no_python like the Python side:
+// trains the model on one fixed synthetic batch (so data loading is not measured) and prints
+// rank 0's images/s as one JSON line, with gradient sync (the DDP core) or without it (no_sync).
+#include <torch/torch.h>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <trellis/core/ddp/process_group.hpp>
+#include <trellis/core/ddp/rank_env.hpp>
+#include <trellis/core/ddp/reducer.hpp>
+#include <trellis/core/models/make_model.hpp>
+
+using namespace trellis;
+
+int main(int argc, char** argv) {
+  if (argc != 6) {
+    std::cerr << "usage: ddp_bench small_cnn|resnet18 IMAGE_SIDE BATCH STEPS sync|nosync\n";
+    return 2;
+  }
+  const std::string model_name = argv[1], mode = argv[5];
+  const std::int64_t side = std::stoll(argv[2]), batch = std::stoll(argv[3]), steps = std::stoll(argv[4]);
+  torch::set_num_threads(1);
+  torch::manual_seed(1);
+
+  const auto env = core::ddp::read_rank_env();
+  auto group = std::make_shared<core::ddp::process_group>(env);
+  const std::int64_t channels = model_name == "small_cnn" ? 1 : 3;
+  auto model = model_name == "small_cnn" ? core::make_model<models::small_cnn>(channels, 10, {side, side})
+                                         : core::make_model<models::resnet18>(channels, 10, {side, side});
+  core::ddp::reducer sync(*model, group);
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  const auto images = torch::randn({batch, channels, side, side});
+  const auto labels = torch::randint(0, 10, {batch});
+
+  auto step = [&] {
+    optimizer.zero_grad();
+    sync.before_forward();
+    torch::nn::functional::cross_entropy(model->forward(images), labels).backward();
+    sync.finalize();
+    optimizer.step();
+  };
+  std::optional<core::ddp::reducer::no_sync_guard> off;
+  if (mode == "nosync") off.emplace(sync);
+  for (int i = 0; i < 5; ++i) step();  // warm-up
+  group->barrier();
+  const auto start = std::chrono::steady_clock::now();
+  for (std::int64_t i = 0; i < steps; ++i) step();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  group->barrier();
+  if (env.rank == 0)
+    std::cout << "{\"images_per_s\": " << static_cast<double>(batch * steps) / seconds << "}" << std::endl;
+  return 0;
+}
