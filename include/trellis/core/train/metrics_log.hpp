@@ -1,0 +1,63 @@
+// metrics_log: the run's metrics.jsonl, one {"epoch":..,"step":..,"name":..,"value":..} object
+// per line, appended and flushed line by line so a crash loses at most the line being written.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace trellis::core {
+
+class metrics_log {
+ public:
+  /// A fresh run starts an empty file; a resumed run keeps the lines of the epochs its
+  /// checkpoint holds and drops later ones, which the resumed run writes again.
+  metrics_log(std::filesystem::path file, std::size_t resumed_epochs) : file_{std::move(file)} {
+    std::filesystem::create_directories(file_.parent_path());
+    std::vector<std::string> kept;
+    if (resumed_epochs > 0) {
+      std::ifstream in{file_};
+      for (std::string line; std::getline(in, line);)
+        if (epoch_of(line) <= resumed_epochs) kept.push_back(line);
+    }
+    out_.open(file_, std::ios::trunc);
+    if (!out_) throw std::runtime_error("[trellis] train: cannot write " + file_.string());
+    for (const auto& line : kept) out_ << line << '\n';
+    out_.flush();
+  }
+
+  /// Non-finite values become null: JSON has no NaN.
+  void write(std::size_t epoch, std::size_t step, const std::string& name, double value) {
+    char number[40] = "null";
+    if (std::isfinite(value)) std::snprintf(number, sizeof number, "%.9g", value);
+    out_ << "{\"epoch\":" << epoch << ",\"step\":" << step << ",\"name\":\"" << name
+         << "\",\"value\":" << number << "}\n";
+    out_.flush();
+    if (!out_) throw std::runtime_error("[trellis] train: writing " + file_.string() + " failed");
+  }
+
+  [[nodiscard]] const std::filesystem::path& file() const { return file_; }
+
+ private:
+  /// The "epoch" of a line this class wrote; an unreadable line counts as past any epoch.
+  static std::size_t epoch_of(const std::string& line) {
+    constexpr std::string_view prefix = "{\"epoch\":";
+    if (!line.starts_with(prefix)) return static_cast<std::size_t>(-1);
+    try {
+      return std::stoull(line.substr(prefix.size()));
+    } catch (const std::exception&) {
+      return static_cast<std::size_t>(-1);
+    }
+  }
+
+  std::filesystem::path file_;
+  std::ofstream out_;
+};
+
+}  // namespace trellis::core
