@@ -6,6 +6,8 @@
 
 #include <jpeglib.h>
 
+#include <torch/torch.h>  // before Catch: LibTorch's glog would replace Catch's CHECK
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>

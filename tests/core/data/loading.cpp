@@ -1,5 +1,7 @@
 // Transforms, the distributed sampler and the loader: determinism (seeds, thread counts),
 // sharding and padding, resume, errors from worker threads and shutdown that never hangs.
+#include <torch/torch.h>  // before Catch: LibTorch's glog would replace Catch's CHECK
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -8,6 +8,7 @@
 #include <c10/core/Device.h>
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -22,6 +23,7 @@
 #include "trellis/core/train/config.hpp"
 #include "trellis/core/train/trainer.hpp"
 #include "trellis/pipeline.hpp"
+#include "trellis/plan/field_values.hpp"
 
 namespace trellis::backends::local {
 
@@ -53,6 +55,24 @@ inline c10::Device rank_device(const core::ddp::rank_env& env, bool gpu_target) 
   return c10::Device{device};
 }
 
+/// The newest version of a registered model: <workspace>/models/<name>/<version>/model.pt.
+inline std::filesystem::path registered_model(const std::filesystem::path& workspace, const std::string& name) {
+  namespace fs = std::filesystem;
+  const fs::path folder = workspace / "models" / name;
+  long newest = -1;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const auto version = entry.path().filename().string();
+    if (version.find_first_not_of("0123456789") == std::string::npos && fs::exists(entry.path() / "model.pt"))
+      newest = std::max(newest, std::stol(version));
+  }
+  if (newest < 0)
+    throw std::runtime_error("train: transfer_from<\"" + name + "\">: no version of model '" + name +
+                             "' is registered in '" + folder.string() + "' (expected " + folder.string() +
+                             "/<version>/model.pt). Fix: run the pipeline that registers it first.");
+  return folder / std::to_string(newest) / "model.pt";
+}
+
 template <class Pipeline, stage_order O>
 auto& stage_of(Pipeline& p) {
   using S = typename Pipeline::view::template get<O, void>;
@@ -66,7 +86,7 @@ auto& stage_of(Pipeline& p) {
 }  // namespace detail
 
 template <class Pipeline>
-int run_worker(Pipeline& p, const cli::options&) {
+int run_worker(Pipeline& p, const cli::options& o) {
   using V = typename Pipeline::view;
   static_assert(V::has_dataset && V::has_train, "a worker needs a dataset and a train stage");
   const auto env = core::ddp::read_rank_env();
@@ -89,10 +109,11 @@ int run_worker(Pipeline& p, const cli::options&) {
     group_options.backend = device.is_cuda() ? core::ddp::backend_kind::nccl : core::ddp::backend_kind::gloo;
     auto group = std::make_shared<core::ddp::process_group>(env, group_options);
 
-    auto config = core::config_from(trn);
+    auto config = core::config_from(trn, static_cast<std::size_t>(env.world_size));
     config.run_dir = detail::env_or("TRELLIS_RUN_DIR", ".");  // Azure ML: outputs/ in the cwd
     config.device = device;
-    if constexpr (V::trn::has_global_batch) config.batch = V::trn::global_batch / env.world_size;
+    if constexpr (!V::trn::transfer::name.empty())
+      config.transfer_from = detail::registered_model(o.workspace, std::string{plan::to_std(V::trn::transfer::name)});
 
     auto splits = core::open_dataset(data);
     const auto world = static_cast<std::size_t>(env.world_size), rank = static_cast<std::size_t>(env.rank);
