@@ -17,9 +17,12 @@ struct backend<local_backend, Pipeline> {
   static constexpr bool available = true;
   static int run(Pipeline&, const plan::run_plan& plan, const cli::options& o) {
     const auto report = backends::local::run_job(plan, o, std::string{plan::to_std(Pipeline::view::trn::experiment)});
-    if (report.exit_code == 0)
-      std::cout << "[trellis] run " << report.run.id << " completed in " << report.seconds << " s; outputs in "
-                << (report.run.root / "outputs").string() << "\n";
+    if (report.exit_code == 0) {
+      std::cout << "[trellis] run " << report.run.id << " completed in " << report.seconds << " s";
+      if (const auto best = backends::local::best_metric(report.run.root / "metrics.jsonl", "val_accuracy"))
+        std::cout << "; best val_accuracy " << *best;
+      std::cout << "; outputs in " << (report.run.root / "outputs").string() << "\n";
+    }
     return report.exit_code;
   }
 };

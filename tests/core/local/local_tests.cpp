@@ -109,7 +109,7 @@ TEST_CASE("per_process: 2 nodes x 2 procs, every rank with its variables", "[per
   INFO(j.out());
   REQUIRE(status.success());
   check_rank_variables(j, 4, 2);
-  CHECK_THAT(j.out(), Catch::Contains("completed"));
+  CHECK_THAT(j.out(), Catch::Contains("completed") && Catch::Contains("best val_accuracy 0."));
 }
 
 TEST_CASE("per_node: one launcher per node starts its ranks", "[per_node]") {
