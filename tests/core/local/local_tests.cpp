@@ -170,6 +170,19 @@ TEST_CASE("a killed rank stops the job, is named, and leaves no process behind",
   CHECK_FALSE(alive(rank1));
 }
 
+TEST_CASE("Ctrl-C stops every rank", "[interrupt]") {
+  job j("two_epochs", {}, {"--set=dataset.subset=60000"});
+  const int rank0 = training_rank_pid(j, 0, 120s);
+  const int rank1 = training_rank_pid(j, 1, 120s);
+  j.driver.signal_group(SIGINT);  // the ranks run in process groups of their own
+  const auto status = j.wait(30s);
+  INFO(j.out());
+  CHECK(status.code == 130);
+  CHECK_THAT(j.out(), Catch::Contains("interrupted: every process of run local-test_1 was stopped"));
+  CHECK_FALSE(alive(rank0));
+  CHECK_FALSE(alive(rank1));
+}
+
 TEST_CASE("max_restarts<1>: a killed rank restarts the job from its checkpoint", "[restart]") {
   job j("restart", {}, {"--set=dataset.subset=20000"});
   // Kill rank 1 once the first epoch's checkpoint exists.
