@@ -51,6 +51,37 @@ struct pipeline : detail::slots<std::index_sequence_for<Stages...>, Stages...> {
   }
 };
 
+namespace detail {
+template <stage_order O, class... S>
+constexpr std::size_t index_of_order() {  // the first stage of order O, or sizeof...(S)
+  constexpr stage_order orders[] = {S::order...};
+  for (std::size_t i = 0; i < sizeof...(S); ++i)
+    if (orders[i] == O) return i;
+  return sizeof...(S);
+}
+template <std::size_t I, class S>
+constexpr S& value_at(slot<I, S>& s) {  // deduces the stage type from the slot base
+  return s.value;
+}
+template <std::size_t I, class S>
+constexpr const S& value_at(const slot<I, S>& s) {
+  return s.value;
+}
+}  // namespace detail
+
+/// The pipeline's stage of order O (the first one, should a stage repeat); the pipeline must
+/// have one: `get<stage_order::train>(p).lr = 0.1;`.
+template <stage_order O, class... S>
+constexpr auto& get(pipeline<S...>& p) {
+  static_assert(pipeline_view<S...>::template has<O>, "the pipeline has no stage of this order");
+  return detail::value_at<detail::index_of_order<O, S...>()>(p);
+}
+template <stage_order O, class... S>
+constexpr const auto& get(const pipeline<S...>& p) {
+  static_assert(pipeline_view<S...>::template has<O>, "the pipeline has no stage of this order");
+  return detail::value_at<detail::index_of_order<O, S...>()>(p);
+}
+
 template <class T>
 inline constexpr bool is_pipeline_v = false;
 template <class... S>
@@ -72,32 +103,21 @@ using check_t = typename check<P>::type;
 template <class P>
 inline constexpr bool is_valid_v = is_satisfied_v<check_t<P>>;
 
-namespace detail {
-template <stage S>
-constexpr pipeline<S> as_pipeline(S s) {
-  return {{slot<0, S>{std::move(s)}}};
+// Stages are trivially copyable (see text.hpp), so `|` only copies slots, and is inlined even at
+// -O0 so no function is emitted per pipeline type. A rule fires once, in the `|` that makes the
+// mistake: only when the shorter pipeline (checked by the `|` that made it) broke no rule.
+template <stage L, stage R>
+[[gnu::always_inline]] constexpr pipeline<L, R> operator|(const L& lhs, const R& rhs) {
+  if constexpr (check<pipeline<L, R>>::broken != 0) rules::diagnose(check_t<pipeline<L, R>>{});
+  return {{detail::slot<0, L>{lhs}, detail::slot<1, R>{rhs}}};
 }
-template <class... S>
-constexpr pipeline<S...> as_pipeline(pipeline<S...> p) {
-  return p;
-}
-template <class... S, std::size_t... I, stage R>
-constexpr pipeline<S..., R> append(pipeline<S...>&& p, R&& r, std::index_sequence<I...>) {
-  return {{std::move(static_cast<slot<I, S>&>(p))..., slot<sizeof...(S), R>{std::move(r)}}};
-}
-}  // namespace detail
-
-template <class L, stage R>
-  requires(stage<L> || is_pipeline_v<L>)
-constexpr auto operator|(L lhs, R rhs) {
-  auto prefix = detail::as_pipeline(std::move(lhs));
-  using longer = decltype(detail::append(std::move(prefix), std::move(rhs),
-                                         std::make_index_sequence<decltype(prefix)::size>{}));
-  // A pipeline on the left was checked by the `|` that made it; a lone stage was not.
-  if constexpr (check<longer>::broken != 0 && (stage<L> || check<L>::broken == 0))
-    rules::diagnose(check_t<longer>{});
-  return detail::append(std::move(prefix), std::move(rhs),
-                        std::make_index_sequence<decltype(prefix)::size>{});
+// Deduces the slot indices from pipeline<S...>'s base class, so no helper is instantiated.
+template <std::size_t... I, class... S, stage R>
+[[gnu::always_inline]] constexpr pipeline<S..., R> operator|(
+    const detail::slots<std::index_sequence<I...>, S...>& lhs, const R& rhs) {
+  if constexpr (check<pipeline<S..., R>>::broken != 0 && check<pipeline<S...>>::broken == 0)
+    rules::diagnose(check_t<pipeline<S..., R>>{});
+  return {{static_cast<const detail::slot<I, S>&>(lhs)..., detail::slot<sizeof...(S), R>{rhs}}};
 }
 
 }  // namespace trellis

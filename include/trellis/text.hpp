@@ -1,11 +1,11 @@
 // Text types of the front end, kept free of <string> and <string_view> (each costs 0.3-0.5 s
-// per translation unit with g++ 12): `text_view` for compile-time names, and owning `text`,
-// `text_list` and `tag_list` for run-time fields that `--set` can change.
+// per translation unit with g++ 12): `text_view` for compile-time names, and `text`,
+// `text_list` and `tag_list` for run-time fields that `--set` can change. All are trivially
+// copyable, so stages and pipelines are too and building one with `|` emits almost no code.
 #pragma once
 #include <concepts>
 #include <cstddef>
 #include <initializer_list>
-#include <utility>
 
 namespace trellis {
 
@@ -41,15 +41,62 @@ class text_view {
   std::size_t size_ = 0;
 };
 
-/// An owning, immutable-size string for run-time fields (`.root = "data/fowl"`).
+namespace detail {
+/// Storage for characters and lists made at run time. It only grows and is never freed, so a
+/// `text` or `list` is a trivially copyable handle, like a string literal: stages and pipelines
+/// copy without allocating, and `|` compiles to plain copies. Blocks stay reachable from the
+/// pool, so leak checkers see no leak.
+class keep_pool {
+ public:
+  /// `size` bytes aligned for any scalar, alive until the program ends; thread-safe.
+  static unsigned char* allocate(std::size_t size) {
+    auto* block = new unsigned char[header + size];
+    keep_pool& pool = instance();
+    while (__atomic_test_and_set(&pool.busy_, __ATOMIC_ACQUIRE)) {
+    }
+    __builtin_memcpy(block, &pool.head_, sizeof pool.head_);  // the block links to the last one
+    pool.head_ = block;
+    __atomic_clear(&pool.busy_, __ATOMIC_RELEASE);
+    return block + header;
+  }
+  /// A NUL-terminated copy of `size` characters.
+  static const char* keep_chars(const char* chars, std::size_t size) {
+    auto* kept = reinterpret_cast<char*>(allocate(size + 1));
+    __builtin_memcpy(kept, chars, size);
+    kept[size] = '\0';
+    return kept;
+  }
+
+ private:
+  static constexpr std::size_t header = 16;  // keeps the payload aligned like `new` does
+  static keep_pool& instance() {
+    static keep_pool pool;
+    return pool;
+  }
+  unsigned char* head_ = nullptr;
+  bool busy_ = false;
+};
+}  // namespace detail
+
+/// An immutable string for run-time fields (`.root = "data/fowl"`, `--set` values). Made
+/// during constant evaluation it points at its string literal; made at run time it copies its
+/// characters into storage kept until the program ends. Copies share the characters.
 class text {
  public:
-  text() = default;
-  text(const char* c_str) : text{text_view{c_str}} {}  // NOLINT: implicit from literals
-  text(text_view v) : size_{v.size()}, data_{new char[v.size() + 1]} {  // NOLINT
-    for (std::size_t i = 0; i < size_; ++i) data_[i] = v[i];
-    data_[size_] = '\0';
+  constexpr text() = default;
+  constexpr text(const char* c_str) : text{text_view{c_str}} {}  // NOLINT: implicit from literals
+  constexpr text(text_view v) : size_{v.size()} {                 // NOLINT
+    if (__builtin_is_constant_evaluated()) {
+      // A compile-time text points at its literal, so that literal must end right here.
+      if (v.data()[v.size()] != '\0') throw "a compile-time text must be a whole string literal";
+      data_ = v.data();
+      return;
+    }
+    data_ = detail::keep_pool::keep_chars(v.data(), size_);
   }
+  /// A text pointing at `literal` itself, made at compile time even where the text is made at
+  /// run time (default member values): `text schedule = text::literal("cosine");`.
+  static consteval text literal(text_view literal) { return text{literal}; }
   /// From std::string or std::string_view (anything with data() and size()).
   template <class S>
     requires requires(const S& s) {
@@ -57,64 +104,43 @@ class text {
       { s.size() } -> std::convertible_to<std::size_t>;
     }
   text(const S& s) : text{text_view{s.data(), s.size()}} {}  // NOLINT
-  text(const text& other) : text{other.view()} {}
-  text(text&& other) noexcept
-      : size_{std::exchange(other.size_, 0)}, data_{std::exchange(other.data_, nullptr)} {}
-  text& operator=(text other) noexcept {
-    std::swap(size_, other.size_);
-    std::swap(data_, other.data_);
-    return *this;
-  }
-  ~text() { delete[] data_; }
 
-  [[nodiscard]] text_view view() const { return data_ ? text_view{data_, size_} : text_view{}; }
-  [[nodiscard]] const char* c_str() const { return data_ ? data_ : ""; }
-  [[nodiscard]] std::size_t size() const { return size_; }
-  [[nodiscard]] bool empty() const { return size_ == 0; }
-  friend bool operator==(const text& a, const text& b) { return a.view() == b.view(); }
+  [[nodiscard]] constexpr text_view view() const { return {c_str(), size_}; }
+  [[nodiscard]] constexpr const char* c_str() const { return data_ ? data_ : ""; }
+  [[nodiscard]] constexpr std::size_t size() const { return size_; }
+  [[nodiscard]] constexpr bool empty() const { return size_ == 0; }
+  friend constexpr bool operator==(const text& a, const text& b) { return a.view() == b.view(); }
 
  private:
+  const char* data_ = nullptr;
   std::size_t size_ = 0;
-  char* data_ = nullptr;
 };
 
-/// An owning list of values: `.pip = {"torchvision", "onnx"}`.
+/// An immutable list of trivially copyable values (`.pip = {"torchvision", "onnx"}`), kept
+/// like `text`'s characters; copies share the items.
 template <class T>
 class list {
- public:
-  list() = default;
-  list(std::initializer_list<T> items) : size_{items.size()}, items_{new T[items.size()]} {
-    std::size_t i = 0;
-    for (const T& item : items) items_[i++] = item;
-  }
-  list(const list& other) : size_{other.size_}, items_{new T[other.size_]} {
-    for (std::size_t i = 0; i < size_; ++i) items_[i] = other.items_[i];
-  }
-  list(list&& other) noexcept
-      : size_{std::exchange(other.size_, 0)}, items_{std::exchange(other.items_, nullptr)} {}
-  list& operator=(list other) noexcept {
-    std::swap(size_, other.size_);
-    std::swap(items_, other.items_);
-    return *this;
-  }
-  ~list() { delete[] items_; }
+  static_assert(__is_trivially_copyable(T), "list items are copied as bytes");
 
-  void push_back(T item) {
-    list longer;
-    longer.size_ = size_ + 1;
-    longer.items_ = new T[size_ + 1];
-    for (std::size_t i = 0; i < size_; ++i) longer.items_[i] = std::move(items_[i]);
-    longer.items_[size_] = std::move(item);
-    *this = std::move(longer);
+ public:
+  constexpr list() = default;
+  list(std::initializer_list<T> items) : list{items.begin(), items.size()} {}
+  /// A copy of `count` items from `items`.
+  list(const T* items, std::size_t count) : size_{count} {
+    if (count == 0) return;
+    auto* kept = detail::keep_pool::allocate(count * sizeof(T));
+    __builtin_memcpy(kept, items, count * sizeof(T));
+    items_ = reinterpret_cast<const T*>(kept);
   }
-  [[nodiscard]] std::size_t size() const { return size_; }
-  [[nodiscard]] bool empty() const { return size_ == 0; }
-  [[nodiscard]] const T* begin() const { return items_; }
-  [[nodiscard]] const T* end() const { return items_ + size_; }
+
+  [[nodiscard]] constexpr std::size_t size() const { return size_; }
+  [[nodiscard]] constexpr bool empty() const { return size_ == 0; }
+  [[nodiscard]] constexpr const T* begin() const { return items_; }
+  [[nodiscard]] constexpr const T* end() const { return items_ + size_; }
 
  private:
+  const T* items_ = nullptr;
   std::size_t size_ = 0;
-  T* items_ = nullptr;
 };
 
 struct tag {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "trellis/plan/json.hpp"
 #include "trellis/stages/stage.hpp"
@@ -82,24 +83,26 @@ inline void parse_value(std::string_view s, double& v) {
 }
 /// Comma-separated items: pip=torchvision,onnx
 inline void parse_value(std::string_view s, text_list& v) {
-  v = {};
+  std::vector<text> items;
   while (!s.empty()) {
     auto comma = s.find(',');
-    v.push_back(text{s.substr(0, comma)});
+    items.push_back(text{s.substr(0, comma)});
     s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
   }
+  v = text_list{items.data(), items.size()};
 }
 /// Comma-separated key:value pairs: tags=team:vision,stage:dev
 inline void parse_value(std::string_view s, tag_list& v) {
-  v = {};
+  std::vector<tag> items;
   while (!s.empty()) {
     auto comma = s.find(',');
     auto item = s.substr(0, comma);
     auto colon = item.find(':');
     if (colon == std::string_view::npos || colon == 0) throw bad_value("expected key:value pairs");
-    v.push_back(tag{text{item.substr(0, colon)}, text{item.substr(colon + 1)}});
+    items.push_back(tag{text{item.substr(0, colon)}, text{item.substr(colon + 1)}});
     s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
   }
+  v = tag_list{items.data(), items.size()};
 }
 inline void parse_value(std::string_view s, double (&v)[3]) {
   double parsed[3];
