@@ -34,14 +34,6 @@ std::string set_error(P& p, const char* assignment) {
   return "no error";
 }
 
-template <class S, class P>
-const S& stage_of(const P& p) {
-  const S* found = nullptr;
-  p.for_each([&](const auto& s) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(s)>, S>) found = &s;
-  });
-  return *found;
-}
 using sample_train = train<models::small_cnn, epochs<3>>;
 }  // namespace
 
@@ -73,16 +65,16 @@ TEST_CASE("--set changes run-time fields of every type") {
   cli::apply_setting(p, "dataset.transform.mean=0.5,0.25,0.125");
   cli::apply_setting(p, "distributed.master_port=29611");
   cli::apply_setting(p, "register_model.tags=team:vision,stage:dev");
-  const auto& t = stage_of<sample_train>(p);
+  const auto& t = get<stage_order::train>(p);
   CHECK(t.lr == 0.25);
   CHECK(t.batch == 48);
   CHECK(t.freeze_backbone);
   CHECK(t.schedule == text{"step"});
-  const auto& d = stage_of<dataset<idx, classes<10>, input_shape<1, 28, 28>>>(p);
+  const auto& d = get<stage_order::dataset>(p);
   CHECK(d.root == text{"/elsewhere"});
   CHECK(d.transform.mean[2] == 0.125);
-  CHECK(stage_of<distributed<PyTorch, nodes<1>, procs<2>>>(p).master_port == 29611);
-  const auto& tags = stage_of<register_model<"fashion-base">>(p).tags;
+  CHECK(get<stage_order::distributed>(p).master_port == 29611);
+  const auto& tags = get<stage_order::register_model>(p).tags;
   REQUIRE(tags.size() == 2);
   CHECK(tags.begin()[1].key == text{"stage"});
   CHECK(tags.begin()[1].value == text{"dev"});
@@ -102,5 +94,5 @@ TEST_CASE("--set refuses what cannot change at run time") {
   CHECK_THAT(set_error(p, "train.freeze_backbone=maybe"), Catch::Contains("expected true or false"));
   CHECK_THAT(set_error(p, "trainlr=1"), Catch::Contains("expected stage.field=value"));
   // A refused assignment leaves the value as it was.
-  CHECK(stage_of<sample_train>(p).lr == 0.1);
+  CHECK(get<stage_order::train>(p).lr == 0.1);
 }

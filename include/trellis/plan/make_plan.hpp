@@ -15,19 +15,6 @@
 
 namespace trellis::plan {
 
-namespace detail {
-template <class Pipeline, stage_order O>
-const auto* find_stage(const Pipeline& p) {
-  using S = typename Pipeline::view::template get<O, void>;
-  const S* found = nullptr;
-  if constexpr (!std::is_void_v<S>)
-    p.for_each([&](const auto& s) {
-      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(s)>, S>)
-        if (!found) found = &s;
-    });
-  return found;
-}
-}  // namespace detail
 
 /// The rank map: nodes x procs, node-major. Local runs put every node on this machine, so a
 /// rank's GPU is its global rank there; on Azure it is its local rank on its node.
@@ -59,7 +46,7 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
   plan.gpus_per_node = target::gpus_per_node;
   const typename V::dist defaults{};
   const auto* dist = &defaults;
-  if constexpr (V::has_dist) dist = detail::find_stage<Pipeline, stage_order::distributed>(p);
+  if constexpr (V::has_dist) dist = &get<stage_order::distributed>(p);
   plan.master_addr = to_std(dist->master_addr.view());
   plan.master_port = dist->master_port;
   plan.timeout_s = dist->timeout_s;
@@ -95,8 +82,8 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
   if constexpr (V::has_dataset) {
     // Azure jobs upload a local dataset folder, so it is checked for both backends; only a
     // data asset URI is left to Azure.
-    const auto* d = detail::find_stage<Pipeline, stage_order::dataset>(p);
-    const std::string root{to_std(d->root.view())};
+    const auto& data = get<stage_order::dataset>(p);
+    const std::string root{to_std(data.root.view())};
     if (root.rfind("azureml:", 0) != 0) {
       if (std::is_same_v<typename V::data::source, idx>)
         plan.checks.push_back(check_idx_layout(root));

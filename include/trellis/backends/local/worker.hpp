@@ -73,16 +73,6 @@ inline std::filesystem::path registered_model(const std::filesystem::path& works
   return folder / std::to_string(newest) / "model.pt";
 }
 
-template <class Pipeline, stage_order O>
-auto& stage_of(Pipeline& p) {
-  using S = typename Pipeline::view::template get<O, void>;
-  S* found = nullptr;
-  p.for_each([&](auto& s) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(s)>, S>)
-      if (!found) found = &s;
-  });
-  return *found;
-}
 }  // namespace detail
 
 template <class Pipeline>
@@ -98,11 +88,11 @@ int run_worker(Pipeline& p, const cli::options& o) {
             << (env.use_agent_store ? " (agent store)" : "") << "\n[trellis] rank " << env.rank << " pid "
             << ::getpid() << std::endl;
   try {
-    auto& data = detail::stage_of<Pipeline, stage_order::dataset>(p);
-    auto& trn = detail::stage_of<Pipeline, stage_order::train>(p);
+    auto& data = get<stage_order::dataset>(p);
+    auto& trn = get<stage_order::train>(p);
     const typename V::dist dist_defaults{};
     std::size_t timeout_s = dist_defaults.timeout_s;
-    if constexpr (V::has_dist) timeout_s = detail::stage_of<Pipeline, stage_order::distributed>(p).timeout_s;
+    if constexpr (V::has_dist) timeout_s = get<stage_order::distributed>(p).timeout_s;
 
     core::ddp::group_options group_options;
     group_options.timeout = std::chrono::seconds(timeout_s);
