@@ -41,12 +41,13 @@ CPP
   echo 'int main() {}'
 }
 
-best_of_3() {  # compiler, source -> seconds (best of 3)
-  local best=""
+best_of_3() {  # compiler, source, [mode flags: default -O0 -c] -> seconds (best of 3)
+  local best="" mode=${3:--O0 -c}
   for _ in 1 2 3; do
     local start end t
     start=$(date +%s.%N)
-    "$1" -std=c++20 -O0 -c -I"$root/include" "$2" -o "$work/out.o"
+    # shellcheck disable=SC2086  # the mode is several flags
+    "$1" -std=c++20 $mode -I"$root/include" "$2" -o "$work/out.o"
     end=$(date +%s.%N)
     t=$(echo "$end - $start" | bc -l)
     if [ -z "$best" ] || (($(echo "$t < $best" | bc -l))); then best=$t; fi
@@ -74,5 +75,10 @@ for cxx in "${compilers[@]}"; do
     done
     printf '  %-8s marginal cost     %6.2f ms per pipeline  (target < 5 ms)\n' \
       "$shape" "$(echo "1000 * (${t[200]} - ${t[1]}) / 199" | bc -l)"
+    # The same with checking only (no code generated): what the rules and types cost.
+    s1=$(best_of_3 "$cxx" "$work/${shape}1.cpp" -fsyntax-only)
+    s200=$(best_of_3 "$cxx" "$work/${shape}200.cpp" -fsyntax-only)
+    printf '  %-8s checking only     %6.2f ms per pipeline  (-fsyntax-only)\n' \
+      "$shape" "$(echo "1000 * ($s200 - $s1) / 199" | bc -l)"
   done
 done
