@@ -2,7 +2,8 @@
 # DDP speed, side by side: the trellis DDP core (C++) and Python DDP, both started by torchrun
 # with Gloo, 1 thread per rank, the same model, batch and synthetic data; and the trellis core
 # without gradient sync (no_sync) to show what sync costs. Prints per-rank images/s and ratios.
-# Each figure is the best of 2 runs, the variants interleaved so machine noise hits all alike.
+# Each figure is the best of 3 runs (each the best of 5 timing windows), the variants
+# interleaved so machine noise hits all alike.
 # usage: ddp_benchmark.sh PATH/TO/ddp_bench
 set -euo pipefail
 bench=$1
@@ -26,7 +27,7 @@ for row in "small_cnn 28 64 300" "resnet18 64 32 30"; do
   read -r model side batch steps <<<"$row"
   for world in 1 2; do
     core=() py=() nosync=()
-    for _ in 1 2; do
+    for _ in 1 2 3; do
       core+=("$(torchrun "$world" --no_python "$bench" "$model" "$side" "$batch" "$steps" sync)")
       py+=("$(torchrun "$world" "$here/python_ddp_bench.py" "$model" "$side" "$batch" "$steps" sync)")
       nosync+=("$(torchrun "$world" --no_python "$bench" "$model" "$side" "$batch" "$steps" nosync)")
