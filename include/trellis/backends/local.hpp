@@ -8,6 +8,7 @@
 #include "trellis/backends/local/driver.hpp"
 #include "trellis/backends/local/node_launcher.hpp"
 #include "trellis/backends/local/worker.hpp"
+#include "trellis/core/train/metrics_log.hpp"
 #include "trellis/main.hpp"
 
 namespace trellis {
@@ -19,7 +20,7 @@ struct backend<local_backend, Pipeline> {
     const auto report = backends::local::run_job(plan, o, std::string{plan::to_std(Pipeline::view::trn::experiment)});
     if (report.exit_code == 0) {
       std::cout << "[trellis] run " << report.run.id << " completed in " << report.seconds << " s";
-      if (const auto best = backends::local::best_metric(report.run.root / "metrics.jsonl", "val_accuracy"))
+      if (const auto best = core::best_logged_value(report.run.root / "metrics.jsonl", "val_accuracy"))
         std::cout << "; best val_accuracy " << *best;
       std::cout << "; outputs in " << (report.run.root / "outputs").string() << "\n";
     }

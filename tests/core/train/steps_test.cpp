@@ -101,7 +101,7 @@ TEST_CASE("learning-rate schedules", "[schedule]") {
     auto model = make_tiny_net();
     auto data = make_loaders(fashion_mnist(), 16, 64, 16);
     train_rank(model, data.train, data.val, nullptr, config, quiet());
-    const auto rates = metric_values(config.run_dir / "metrics.jsonl", "lr");
+    const auto rates = logged_values(config.run_dir / "metrics.jsonl", "lr");
     REQUIRE(rates.size() == 12);
     CHECK(rates[3] == Approx(0.2));
     CHECK(rates[4] == Approx(0.02));
@@ -110,7 +110,7 @@ TEST_CASE("learning-rate schedules", "[schedule]") {
     config.schedule = "cosine";
     config.run_dir = run_dir("cosine");
     train_rank(make_tiny_net(), data.train, data.val, nullptr, config, quiet());
-    const auto cosine = metric_values(config.run_dir / "metrics.jsonl", "lr");
+    const auto cosine = logged_values(config.run_dir / "metrics.jsonl", "lr");
     REQUIRE(cosine.size() == 12);
     for (std::size_t s = 0; s < 12; ++s)
       CHECK(cosine[s] ==
@@ -237,6 +237,6 @@ TEST_CASE("two ranks with empty batches from skip_corrupt stay in step", "[ranks
   });
   CHECK(max_difference(*models[0], *models[1]) == 0.0);
   for (const auto& p : models[0]->parameters()) CHECK(torch::isfinite(p).all().item<bool>());
-  CHECK(metric_values(config.run_dir / "metrics.jsonl", "skipped_samples") ==
+  CHECK(logged_values(config.run_dir / "metrics.jsonl", "skipped_samples") ==
         std::vector<double>{224 + 55});
 }

@@ -20,6 +20,7 @@
 #include "trellis/core/data/loader.hpp"
 #include "trellis/core/models/classifier.hpp"
 #include "trellis/core/train/config.hpp"
+#include "trellis/core/train/metrics_log.hpp"
 #include "trellis/core/train/progress.hpp"
 
 namespace trellis::core::testing {
@@ -146,18 +147,6 @@ inline std::vector<std::string> metric_names(const std::filesystem::path& file) 
     names.push_back(line.substr(at, line.find('"', at) - at));
   }
   return names;
-}
-
-/// The values of one metric in metrics.jsonl, in order; null (no value) reads as NaN.
-inline std::vector<double> metric_values(const std::filesystem::path& file,
-                                         const std::string& name) {
-  std::vector<double> values;
-  for (const auto& line : lines_of(file))
-    if (line.find("\"name\":\"" + name + "\"") != std::string::npos) {
-      const auto value = line.substr(line.find("\"value\":") + 8);
-      values.push_back(value.starts_with("null") ? std::nan("") : std::stod(value));
-    }
-  return values;
 }
 
 }  // namespace trellis::core::testing

@@ -106,8 +106,8 @@ TEST_CASE("the run folder: metrics.jsonl, checkpoints, and a model.pt Python rea
   CHECK(lines_of(files.metrics)
             .front()
             .starts_with("{\"epoch\":1,\"step\":8,\"name\":\"train_loss\",\"value\":"));
-  CHECK(metric_values(files.metrics, "val_loss").size() == 3);
-  CHECK(metric_values(files.metrics, "skipped_samples") == std::vector<double>{0, 0, 0});
+  CHECK(logged_values(files.metrics, "val_loss").size() == 3);
+  CHECK(logged_values(files.metrics, "skipped_samples") == std::vector<double>{0, 0, 0});
 
   const auto last = read_checkpoint(files.last);
   CHECK(last.info.epoch == 3);
@@ -119,7 +119,7 @@ TEST_CASE("the run folder: metrics.jsonl, checkpoints, and a model.pt Python rea
 
   // model.pt holds the best epoch's weights (lowest val_loss), the ones best.pt keeps.
   const auto best = read_checkpoint(files.best);
-  const auto losses = metric_values(files.metrics, "val_loss");
+  const auto losses = logged_values(files.metrics, "val_loss");
   CHECK(result.model_epoch == best.info.epoch);
   CHECK(best.info.val_loss == Approx(*std::min_element(losses.begin(), losses.end())));
   const auto saved = read_state_dict(files.model);
@@ -165,9 +165,9 @@ TEST_CASE("batches emptied by skip_corrupt train without NaN and are counted", "
   for (const auto& p : model->parameters()) CHECK(torch::isfinite(p).all().item<bool>());
   CHECK(std::isfinite(result.val_loss));
   const run_files files{config.run_dir};
-  CHECK(metric_values(files.metrics, "skipped_samples") == std::vector<double>{224 + 56});
+  CHECK(logged_values(files.metrics, "skipped_samples") == std::vector<double>{224 + 56});
   // A report window without a single sample has no loss (null); the others are finite.
-  const auto losses = metric_values(files.metrics, "train_loss");
+  const auto losses = logged_values(files.metrics, "train_loss");
   CHECK(std::count_if(losses.begin(), losses.end(), [](double v) { return std::isfinite(v); }) > 0);
   CHECK(std::none_of(losses.begin(), losses.end(), [](double v) { return std::isinf(v); }));
 }

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <cstdlib>
 #include <fstream>
-#include <optional>
 #include <string>
 #include <thread>
 
@@ -61,23 +60,6 @@ inline std::string last_lines(const std::filesystem::path& file, std::size_t cou
   std::string out;
   for (const auto& l : lines) out += "    " + l + "\n";
   return out;
-}
-
-/// The highest value a metric reached in a metrics.jsonl file ({"name": ..., "value": ...} lines).
-inline std::optional<double> best_metric(const std::filesystem::path& file, const std::string& name) {
-  std::ifstream in(file);
-  std::optional<double> best;
-  const std::string key = "\"name\":\"" + name + "\"";
-  for (std::string line; std::getline(in, line);) {
-    std::string compact;
-    for (char c : line)
-      if (c != ' ') compact += c;
-    const auto value = compact.find("\"value\":");
-    if (compact.find(key) == std::string::npos || value == std::string::npos) continue;
-    const double v = std::strtod(compact.c_str() + value + 8, nullptr);
-    if (!best || v > *best) best = v;
-  }
-  return best;
 }
 
 }  // namespace trellis::backends::local

@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -59,5 +61,29 @@ class metrics_log {
   std::filesystem::path file_;
   std::ofstream out_;
 };
+
+/// Every value metrics_log wrote for `name`, in file order; null (non-finite) reads as NaN.
+inline std::vector<double> logged_values(const std::filesystem::path& file, const std::string& name) {
+  std::ifstream in{file};
+  std::vector<double> values;
+  const std::string key = "\"name\":\"" + name + "\",\"value\":";
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find(key);
+    if (at == std::string::npos) continue;
+    const char* number = line.c_str() + at + key.size();
+    char* end = nullptr;
+    const double value = std::strtod(number, &end);
+    values.push_back(end == number ? std::nan("") : value);
+  }
+  return values;
+}
+
+/// The highest finite value metrics_log wrote for `name`, if any.
+inline std::optional<double> best_logged_value(const std::filesystem::path& file, const std::string& name) {
+  std::optional<double> best;
+  for (double v : logged_values(file, name))
+    if (std::isfinite(v) && (!best || v > *best)) best = v;
+  return best;
+}
 
 }  // namespace trellis::core
