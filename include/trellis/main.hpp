@@ -97,7 +97,7 @@ int main(Pipeline p, int argc, char** argv) {
 template <stage S>
 int main(S s, int argc, char** argv) {
   if constexpr (!is_valid_v<S>) rules::diagnose(check_t<S>{});
-  return trellis::main(pipeline<S>{{detail::slot<0, S>{s}}}, argc, argv);
+  return trellis::main(detail::as_pipeline(s), argc, argv);
 }
 
 }  // namespace trellis

@@ -106,6 +106,14 @@ inline constexpr bool is_valid_v = is_satisfied_v<check_t<P>>;
 // Stages are trivially copyable (see text.hpp), so `|` only copies slots, and is inlined even at
 // -O0 so no function is emitted per pipeline type. A rule fires once, in the `|` that makes the
 // mistake: only when the shorter pipeline (checked by the `|` that made it) broke no rule.
+namespace detail {
+/// A pipeline of one stage (`trellis::main` takes a lone stage too).
+template <stage S>
+constexpr pipeline<S> as_pipeline(const S& s) {
+  return {{slot<0, S>{s}}};
+}
+}  // namespace detail
+
 template <stage L, stage R>
 [[gnu::always_inline]] constexpr pipeline<L, R> operator|(const L& lhs, const R& rhs) {
   if constexpr (check<pipeline<L, R>>::broken != 0) rules::diagnose(check_t<pipeline<L, R>>{});
