@@ -11,6 +11,13 @@ if(NOT Torch_FOUND)
   message(STATUS "trellis: LibTorch not found; building the front end only")
   return()
 endif()
+# A CUDA build of LibTorch lists its CUDA libraries (pip torch on GPU machines; Debian's is CPU-only).
+if(TORCH_CUDA_LIBRARIES)
+  set(TRELLIS_HAVE_CUDA TRUE)
+else()
+  set(TRELLIS_HAVE_CUDA FALSE)
+endif()
+message(STATUS "trellis: LibTorch ${Torch_VERSION}, CUDA: ${TRELLIS_HAVE_CUDA}")
 
 add_library(trellis_core INTERFACE)
 add_library(trellis::core ALIAS trellis_core)

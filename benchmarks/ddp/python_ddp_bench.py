@@ -1,9 +1,11 @@
 """One rank of the Python DDP side of benchmarks/ddp: the same model, batch and synthetic data
-as ddp_bench.cpp, under torch.nn.parallel.DistributedDataParallel (Gloo), started by torchrun.
-usage: python_ddp_bench.py small_cnn|resnet18 IMAGE_SIDE BATCH STEPS sync|nosync
+as ddp_bench.cpp, under torch.nn.parallel.DistributedDataParallel (Gloo on the CPU, NCCL on
+LOCAL_RANK's GPU), started by torchrun.
+usage: python_ddp_bench.py small_cnn|resnet18 IMAGE_SIDE BATCH STEPS sync|nosync [cpu|cuda]
 """
 import contextlib
 import json
+import os
 import sys
 import time
 
@@ -31,14 +33,24 @@ class SmallCNN(torch.nn.Module):
 
 def main():
     name, side, batch, steps, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    cuda = len(sys.argv) > 6 and sys.argv[6] == "cuda"
     torch.set_num_threads(1)
     torch.manual_seed(1)
-    dist.init_process_group("gloo")
+    local_rank = int(os.environ["LOCAL_RANK"])
+    device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if cuda else "gloo")
     channels = 1 if name == "small_cnn" else 3
     net = SmallCNN(side) if name == "small_cnn" else torchvision.models.resnet18(num_classes=10)
-    model = torch.nn.parallel.DistributedDataParallel(net)
+    model = torch.nn.parallel.DistributedDataParallel(net.to(device), device_ids=[local_rank] if cuda else None)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    images, labels = torch.randn(batch, channels, side, side), torch.randint(0, 10, (batch,))
+    images = torch.randn(batch, channels, side, side, device=device)
+    labels = torch.randint(0, 10, (batch,), device=device)
+
+    def finish_queued_work():  # GPU kernels run asynchronously: time what they do, not their launch
+        if cuda:
+            torch.cuda.synchronize()
 
     def step():
         optimizer.zero_grad()
@@ -53,9 +65,11 @@ def main():
             step()
         for _ in range(windows):
             dist.barrier()
+            finish_queued_work()
             start = time.perf_counter()
             for _ in range(per_window):
                 step()
+            finish_queued_work()
             best = max(best, batch * per_window / (time.perf_counter() - start))
     dist.barrier()
     if dist.get_rank() == 0:

@@ -77,7 +77,7 @@ void check_rank_variables(const job& j, int world, int procs) {
   for (int r = 0; r < world; ++r) {
     const std::string expected = "[trellis] rank " + std::to_string(r) + " of " + std::to_string(world) +
                                  ": local_rank " + std::to_string(r % procs) + " of " + std::to_string(procs) +
-                                 ", node " + std::to_string(r / procs) + ", device cpu";
+                                 ", node " + std::to_string(r / procs) + ", device cpu (gloo)";
     CHECK_THAT(j.rank_log(r), Catch::Contains(expected));
     CHECK_THAT(j.rank_log(r), Catch::Contains("[trellis] rank " + std::to_string(r) + " finished"));
   }
@@ -148,8 +148,8 @@ TEST_CASE("torchrun --no-python runs the worker with the agent's store", "[torch
   const auto log = read_file(dir / "torchrun.log");
   INFO(log);
   REQUIRE(status.success());
-  CHECK_THAT(log, Catch::Contains("rank 0 of 2: local_rank 0 of 2, node 0, device cpu, ranks from torch env (agent store)"));
-  CHECK_THAT(log, Catch::Contains("rank 1 of 2: local_rank 1 of 2, node 0, device cpu, ranks from torch env (agent store)"));
+  CHECK_THAT(log, Catch::Contains("rank 0 of 2: local_rank 0 of 2, node 0, device cpu (gloo), ranks from torch env (agent store)"));
+  CHECK_THAT(log, Catch::Contains("rank 1 of 2: local_rank 1 of 2, node 0, device cpu (gloo), ranks from torch env (agent store)"));
   CHECK(fs::file_size(dir / "outputs" / "model.pt") > 1000);
 }
 
@@ -223,4 +223,18 @@ TEST_CASE("a corrupt PNG is named before or during the first epoch", "[corrupt]"
   INFO(j.out());
   CHECK_FALSE(status.success());
   CHECK_THAT(j.out(), Catch::Contains(bad.string()));
+}
+
+// Registered with ctest only on a CUDA build of LibTorch (tests/core/local/CMakeLists.txt).
+TEST_CASE("local::cuda: one rank on its GPU over NCCL trains and learns", "[.cuda]") {
+  job j("cuda");
+  const auto status = j.wait(300s);
+  INFO(j.out() << j.rank_log(0));
+  REQUIRE(status.success());
+  CHECK_THAT(j.rank_log(0), Catch::Contains("rank 0 of 1: local_rank 0 of 1, node 0, device cuda:0 (nccl)"));
+  CHECK(fs::file_size(j.run() / "outputs" / "model.pt") > 1000);
+  std::smatch m;
+  const auto out = j.out();
+  REQUIRE(std::regex_search(out, m, std::regex(R"(best val_accuracy (0\.\d+))")));
+  CHECK(std::stod(m[1].str()) > 0.6);  // one epoch on 2,048 images; chance is 0.1
 }

@@ -82,8 +82,10 @@ int run_worker(Pipeline& p, const cli::options& o) {
   const auto env = core::ddp::read_rank_env();
   detail::redirect_output_to_rank_log(env.rank);
   const auto device = detail::rank_device(env, V::gpu);
+  const auto backend = device.is_cuda() ? core::ddp::backend_kind::nccl : core::ddp::backend_kind::gloo;
   std::cout << "[trellis] rank " << env.rank << " of " << env.world_size << ": local_rank " << env.local_rank
             << " of " << env.local_world_size << ", node " << env.node_rank << ", device " << device.str()
+            << (backend == core::ddp::backend_kind::nccl ? " (nccl)" : " (gloo)")
             << ", ranks from " << (env.source == core::ddp::rank_source::mpi ? "mpi" : "torch env")
             << (env.use_agent_store ? " (agent store)" : "") << "\n[trellis] rank " << env.rank << " pid "
             << ::getpid() << std::endl;
@@ -96,7 +98,7 @@ int run_worker(Pipeline& p, const cli::options& o) {
 
     core::ddp::group_options group_options;
     group_options.timeout = std::chrono::seconds(timeout_s);
-    group_options.backend = device.is_cuda() ? core::ddp::backend_kind::nccl : core::ddp::backend_kind::gloo;
+    group_options.backend = backend;
     auto group = std::make_shared<core::ddp::process_group>(env, group_options);
 
     auto config = core::config_from(trn, static_cast<std::size_t>(env.world_size));

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -83,6 +84,20 @@ class process_group {
                              std::to_string(size_) + "-rank group at " + env.master_addr + ":" +
                              std::to_string(env.master_port) + ": " + detail::brief_what(e));
     }
+  }
+
+  process_group(const process_group&) = delete;
+  process_group& operator=(const process_group&) = delete;
+  /// NCCL (LibTorch >= 2.6) wants an explicit shutdown; left to its destructor it warns of a leak.
+  ~process_group() {
+#if TRELLIS_HAVE_NCCL && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 6))
+    if (kind_ != backend_kind::nccl || !backend_) return;
+    try {
+      static_cast<c10d::ProcessGroupNCCL*>(backend_.get())->shutdown();
+    } catch (const std::exception& e) {  // a destructor cannot throw: say it, then go on exiting
+      std::cerr << "[trellis] ddp: rank " << rank_ << ": NCCL shutdown failed: " << detail::brief_what(e) << "\n";
+    }
+#endif
   }
 
   int rank() const { return rank_; }
