@@ -18,32 +18,37 @@ using namespace trellis;
 
 int main(int argc, char** argv) {
   if (argc != 6 && argc != 7) {
-    std::cerr << "usage: ddp_bench small_cnn|resnet18 IMAGE_SIDE BATCH STEPS sync|nosync [cpu|cuda]\n";
+    std::cerr
+        << "usage: ddp_bench small_cnn|resnet18 IMAGE_SIDE BATCH STEPS sync|nosync [cpu|cuda]\n";
     return 2;
   }
   const std::string model_name = argv[1], mode = argv[5], device_kind = argc == 7 ? argv[6] : "cpu";
-  const std::int64_t side = std::stoll(argv[2]), batch = std::stoll(argv[3]), steps = std::stoll(argv[4]);
+  const std::int64_t side = std::stoll(argv[2]), batch = std::stoll(argv[3]),
+                     steps = std::stoll(argv[4]);
   torch::set_num_threads(1);
   torch::manual_seed(1);
 
   const auto env = core::ddp::read_rank_env();
   const bool cuda = device_kind == "cuda";
-  const torch::Device device = cuda ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank))
-                                    : torch::Device(torch::kCPU);
+  const torch::Device device =
+      cuda ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank))
+           : torch::Device(torch::kCPU);
   core::ddp::group_options options;
   options.backend = cuda ? core::ddp::backend_kind::nccl : core::ddp::backend_kind::gloo;
   auto group = std::make_shared<core::ddp::process_group>(env, options);
   const std::int64_t channels = model_name == "small_cnn" ? 1 : 3;
-  auto model = model_name == "small_cnn" ? core::make_model<models::small_cnn>(channels, 10, {side, side})
-                                         : core::make_model<models::resnet18>(channels, 10, {side, side});
+  auto model = model_name == "small_cnn"
+                   ? core::make_model<models::small_cnn>(channels, 10, {side, side})
+                   : core::make_model<models::resnet18>(channels, 10, {side, side});
   model->to(device);
   core::ddp::reducer sync(*model, group);
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
   const auto images = torch::randn({batch, channels, side, side}).to(device);
   const auto labels = torch::randint(0, 10, {batch}).to(device);
-  auto finish_queued_work = [&] {  // GPU kernels run asynchronously: time what they do, not their launch
-    if (cuda) torch::cuda::synchronize();
-  };
+  auto finish_queued_work =
+      [&] {  // GPU kernels run asynchronously: time what they do, not their launch
+        if (cuda) torch::cuda::synchronize();
+      };
 
   auto step = [&] {
     optimizer.zero_grad();
@@ -65,7 +70,8 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     for (std::int64_t i = 0; i < per_window; ++i) step();
     finish_queued_work();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     best = std::max(best, static_cast<double>(batch * per_window) / seconds);
   }
   group->barrier();

@@ -38,8 +38,9 @@ ddp::env_lookup env_of(std::map<std::string, std::string> vars) {
 }
 
 std::map<std::string, std::string> torch_vars() {
-  return {{"MASTER_ADDR", "10.0.0.4"}, {"MASTER_PORT", "29500"},  {"WORLD_SIZE", "8"}, {"RANK", "5"},
-          {"LOCAL_RANK", "1"},         {"LOCAL_WORLD_SIZE", "4"}, {"NODE_RANK", "1"}};
+  return {
+      {"MASTER_ADDR", "10.0.0.4"}, {"MASTER_PORT", "29500"},  {"WORLD_SIZE", "8"}, {"RANK", "5"},
+      {"LOCAL_RANK", "1"},         {"LOCAL_WORLD_SIZE", "4"}, {"NODE_RANK", "1"}};
 }
 
 std::string error_of(const std::map<std::string, std::string>& vars) {
@@ -81,7 +82,8 @@ std::string slurp(const fs::path& p) {
 std::vector<float> read_floats(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::vector<float> v(fs::file_size(p) / sizeof(float));
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
+  in.read(reinterpret_cast<char*>(v.data()),
+          static_cast<std::streamsize>(v.size() * sizeof(float)));
   return v;
 }
 
@@ -116,7 +118,8 @@ enum class launch_style { torch, mpi };
 
 /// Starts `world` ranks of ddp_worker (`per_node` per node) and waits for `expected_exits` of them
 /// (default: all); the rest are stopped (SIGTERM, then SIGKILL) after that or at `limit`.
-job run_ranks(const std::string& name, int world, int per_node, const std::vector<std::string>& worker_args,
+job run_ranks(const std::string& name, int world, int per_node,
+              const std::vector<std::string>& worker_args,
               std::optional<int> expected_exits = std::nullopt, std::chrono::seconds limit = 240s,
               launch_style style = launch_style::torch) {
   job j{work_dir(name), {}, {}};
@@ -131,7 +134,8 @@ job run_ranks(const std::string& name, int world, int per_node, const std::vecto
     req.env[p + (style == launch_style::mpi ? "SIZE" : "WORLD_SIZE")] = std::to_string(world);
     req.env[p + "RANK"] = std::to_string(r);
     req.env[p + "LOCAL_RANK"] = std::to_string(r % per_node);
-    req.env[p + (style == launch_style::mpi ? "LOCAL_SIZE" : "LOCAL_WORLD_SIZE")] = std::to_string(per_node);
+    req.env[p + (style == launch_style::mpi ? "LOCAL_SIZE" : "LOCAL_WORLD_SIZE")] =
+        std::to_string(per_node);
     if (style == launch_style::torch) req.env["NODE_RANK"] = std::to_string(r / per_node);
     req.log = j.dir / ("rank_" + std::to_string(r) + ".log");
     ranks.push_back(process::child::spawn(req));
@@ -139,8 +143,8 @@ job run_ranks(const std::string& name, int world, int per_node, const std::vecto
   const auto deadline = std::chrono::steady_clock::now() + limit;
   int ended = 0;
   while (ended < expected_exits.value_or(world) && std::chrono::steady_clock::now() < deadline) {
-    auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (process::wait_any(ranks, left)) ++ended;
   }
   process::stop_all(ranks, 1s);
@@ -152,7 +156,8 @@ job run_ranks(const std::string& name, int world, int per_node, const std::vecto
 }
 
 /// The one-process reference run on the data of `ranks` ranks at once.
-std::vector<float> reference(const fs::path& dir, int ranks, const std::vector<std::string>& worker_args,
+std::vector<float> reference(const fs::path& dir, int ranks,
+                             const std::vector<std::string>& worker_args,
                              const std::string& tag = "reference") {
   process::spawn_request req;
   req.argv = {TRELLIS_DDP_WORKER, "--reference-ranks=" + std::to_string(ranks),
@@ -178,14 +183,17 @@ int bucket_count(const std::string& log) {
 
 /// Runs the job and compares every rank's final state with the one-process reference.
 comparison ddp_vs_reference(const std::string& name, const std::vector<std::string>& worker_args,
-                            int world = 4, int per_node = 2, launch_style style = launch_style::torch) {
+                            int world = 4, int per_node = 2,
+                            launch_style style = launch_style::torch) {
   auto j = run_ranks(name, world, per_node, worker_args, std::nullopt, 240s, style);
   INFO(j.all_logs());
   for (const auto& s : j.status) REQUIRE(s.success());
   const auto ref = reference(j.dir, world, worker_args);
   comparison c{0, bucket_count(j.logs[0])};
-  for (int r = 0; r < world; ++r) c.max_diff = std::max(c.max_diff, max_abs_diff(read_floats(j.out(r)), ref));
-  std::cout << name << ": " << world << " ranks, " << c.buckets << " bucket(s), max abs difference from the "
+  for (int r = 0; r < world; ++r)
+    c.max_diff = std::max(c.max_diff, max_abs_diff(read_floats(j.out(r)), ref));
+  std::cout << name << ": " << world << " ranks, " << c.buckets
+            << " bucket(s), max abs difference from the "
             << "one-process reference = " << c.max_diff << std::endl;
   return c;
 }
@@ -263,7 +271,8 @@ TEST_CASE("rank_env errors name the variable", "[rank_env]") {
   CHECK_THAT(with("WORLD_SIZE", "8x"), Catch::Contains("WORLD_SIZE='8x' is not an integer"));
   CHECK_THAT(with("RANK", "8"), Catch::Contains("RANK=8 is outside 0..7"));
   CHECK_THAT(with("LOCAL_RANK", "4"), Catch::Contains("LOCAL_RANK=4 is outside 0..3"));
-  CHECK_THAT(with("MASTER_PORT", "70000"), Catch::Contains("MASTER_PORT=70000 is outside 1..65535"));
+  CHECK_THAT(with("MASTER_PORT", "70000"),
+             Catch::Contains("MASTER_PORT=70000 is outside 1..65535"));
   CHECK_THAT(with("NODE_RANK", "2"), Catch::Contains("NODE_RANK=2 is outside 0..1"));
   CHECK_THAT(with("MASTER_ADDR", ""), Catch::Contains("MASTER_ADDR is empty"));
 }
@@ -292,7 +301,8 @@ TEST_CASE("process: spawn with environment and log, exit codes, signals, groups"
     CHECK(kids[1].status()->signal == 9);
     CHECK(kids[1].status()->describe().starts_with("killed by signal 9"));
     CHECK_FALSE(process::wait_any(kids, 50ms));  // the sleeper is still running
-    while (!fs::exists(dir / "grandchild.pid") || slurp(dir / "grandchild.pid").empty()) usleep(10000);
+    while (!fs::exists(dir / "grandchild.pid") || slurp(dir / "grandchild.pid").empty())
+      usleep(10000);
     const int grandchild = std::stoi(slurp(dir / "grandchild.pid"));
     CHECK(alive(grandchild));
     process::stop_all(kids, 2s);
@@ -308,7 +318,8 @@ TEST_CASE("process: spawn with environment and log, exit codes, signals, groups"
   }
 }
 
-TEST_CASE("DDP equals one process with the global batch: MLP, several buckets, no_sync", "[equivalence]") {
+TEST_CASE("DDP equals one process with the global batch: MLP, several buckets, no_sync",
+          "[equivalence]") {
   // 1 KiB / 4 KiB caps give the four layers a bucket each; the head is registered first, so its
   // bucket completes first but launches last. Step 2 accumulates two micro-batches under no_sync.
   auto c = ddp_vs_reference("mlp", {"--model=mlp", "--steps=6", "--batch=4", "--no-sync-step=2",
@@ -317,7 +328,8 @@ TEST_CASE("DDP equals one process with the global batch: MLP, several buckets, n
   CHECK(c.max_diff < 1e-5);
 }
 
-TEST_CASE("DDP equals one process with the global batch: CNN, default buckets, no_sync", "[equivalence]") {
+TEST_CASE("DDP equals one process with the global batch: CNN, default buckets, no_sync",
+          "[equivalence]") {
   auto c = ddp_vs_reference("cnn", {"--model=cnn", "--steps=5", "--batch=6", "--no-sync-step=3"});
   CHECK(c.buckets == 1);
   CHECK(c.max_diff < 1e-5);
@@ -326,8 +338,8 @@ TEST_CASE("DDP equals one process with the global batch: CNN, default buckets, n
 TEST_CASE("DDP with parameters unused on some ranks or on all", "[equivalence]") {
   // `aux` runs only on rank step % 4, `dead` never: nothing hangs and the average treats a
   // missing gradient as zero, which is what the reference's mean over slices computes.
-  const std::vector<std::string> a{"--model=partly_used", "--steps=5", "--batch=4", "--first-bucket=4096",
-                                   "--bucket=4096"};
+  const std::vector<std::string> a{"--model=partly_used", "--steps=5", "--batch=4",
+                                   "--first-bucket=4096", "--bucket=4096"};
   for (int find_unused : {0, 1}) {
     auto args = a;
     args.push_back("--find-unused=" + std::to_string(find_unused));
@@ -337,7 +349,8 @@ TEST_CASE("DDP with parameters unused on some ranks or on all", "[equivalence]")
 
 TEST_CASE("DDP with world size 1 and with mpirun-style variables", "[equivalence]") {
   const std::vector<std::string> a{"--model=mlp", "--steps=4", "--batch=4"};
-  CHECK(ddp_vs_reference("world1", a, 1, 1).max_diff == 0.0);  // nothing to synchronise: bit for bit
+  CHECK(ddp_vs_reference("world1", a, 1, 1).max_diff ==
+        0.0);  // nothing to synchronise: bit for bit
   auto micro = a;
   micro.emplace_back("--no-sync-step=1");
   CHECK(ddp_vs_reference("world1_no_sync", micro, 1, 1).max_diff < 1e-6);
@@ -369,15 +382,16 @@ TEST_CASE("DDP with BatchNorm (ResNet-18 at 32x32, float64)", "[batchnorm]") {
   CHECK(ddp_vs_reference("batchnorm", a).max_diff < 1e-6);
 }
 
-TEST_CASE("DDP fault: a rank dies or stops mid-run; the others' collectives throw in time", "[fault]") {
+TEST_CASE("DDP fault: a rank dies or stops mid-run; the others' collectives throw in time",
+          "[fault]") {
   constexpr int timeout_ms = 5000;
   struct fault_case {
     const char* kind;
     int rank;
     int expected_signal;  // what the launcher sees for the faulty rank (0: exit code 7)
   };
-  for (auto f :
-       {fault_case{"sigkill", 1, SIGKILL}, fault_case{"exit", 3, 0}, fault_case{"sigstop", 2, SIGKILL}}) {
+  for (auto f : {fault_case{"sigkill", 1, SIGKILL}, fault_case{"exit", 3, 0},
+                 fault_case{"sigstop", 2, SIGKILL}}) {
     // A stopped rank keeps its sockets open, so only the timeout can end the others' wait; the
     // launcher then SIGKILLs it.
     const bool stopped = std::string(f.kind) == "sigstop";
@@ -387,7 +401,8 @@ TEST_CASE("DDP fault: a rank dies or stops mid-run; the others' collectives thro
                         "--fault-rank=" + std::to_string(f.rank), "--fault-step=3",
                         "--timeout-ms=" + std::to_string(timeout_ms)},
                        stopped ? 3 : 4, 120s);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     INFO(f.kind << " on rank " << f.rank << "\n" << j.all_logs());
     CHECK(j.status[f.rank].signal == f.expected_signal);
     if (f.expected_signal == 0) CHECK(j.status[f.rank].code == 7);
@@ -398,15 +413,16 @@ TEST_CASE("DDP fault: a rank dies or stops mid-run; the others' collectives thro
       REQUIRE(std::regex_search(j.logs[r], m, std::regex("collective_error after ([0-9.]+) ms")));
       const double waited = std::stod(m[1]);
       CHECK(waited < 3 * timeout_ms);
-      std::cout << "fault " << f.kind << " on rank " << f.rank << ": rank " << r << " threw after " << waited
-                << " ms" << std::endl;
+      std::cout << "fault " << f.kind << " on rank " << f.rank << ": rank " << r << " threw after "
+                << waited << " ms" << std::endl;
     }
     std::cout << "fault " << f.kind << ": job over in " << seconds << " s" << std::endl;
   }
 }
 
 TEST_CASE("speed: ResNet-18 64x64 batch 32, 2 ranks x 1 thread, synced vs no_sync", "[.bench]") {
-  auto j = run_ranks("bench", 2, 2, {"--mode=bench", "--model=resnet18", "--image-side=64", "--batch=32"},
+  auto j = run_ranks("bench", 2, 2,
+                     {"--mode=bench", "--model=resnet18", "--image-side=64", "--batch=32"},
                      std::nullopt, 900s);
   std::cout << j.all_logs();
   for (const auto& s : j.status) CHECK(s.success());

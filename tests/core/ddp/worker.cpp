@@ -77,7 +77,9 @@ void dump(const torch::nn::Module& model, const std::string& path) {
 }
 
 /// --float64=1 runs model and data in double precision.
-torch::Dtype dtype(const args& a) { return a.number("float64", 0) != 0 ? torch::kFloat64 : torch::kFloat32; }
+torch::Dtype dtype(const args& a) {
+  return a.number("float64", 0) != 0 ? torch::kFloat64 : torch::kFloat32;
+}
 
 std::shared_ptr<tests::net> make_model(const args& a, long seed) {
   torch::manual_seed(seed);
@@ -112,7 +114,8 @@ void maybe_fault(const args& a, long rank, long step) {
 /// rank-dependent branches): the gradient of the mean over slices of each slice's loss, one slice
 /// at a time. Buffers follow DDP: every slice starts from the same (rank 0's) buffers, and rank
 /// 0's update is the one that survives the next broadcast.
-void slicewise_backward(tests::net& model, const at::Tensor& x, const at::Tensor& y, long step, long world) {
+void slicewise_backward(tests::net& model, const at::Tensor& x, const at::Tensor& y, long step,
+                        long world) {
   const long b = x.size(0) / world;
   auto buffers = model.buffers();
   auto restore = [&](const std::vector<at::Tensor>& values) {
@@ -175,7 +178,8 @@ int run_rank(const args& a) {
         const long h = b / 2;
         {
           auto local_only = red.no_sync();
-          (cross_entropy(red.forward(model, xs.narrow(0, 0, h), aux), ys.narrow(0, 0, h)) / 2).backward();
+          (cross_entropy(red.forward(model, xs.narrow(0, 0, h), aux), ys.narrow(0, 0, h)) / 2)
+              .backward();
         }
         (cross_entropy(red.forward(model, xs.narrow(0, h, b - h), aux), ys.narrow(0, h, b - h)) / 2)
             .backward();
@@ -184,8 +188,8 @@ int run_rank(const args& a) {
       }
       red.finalize();
     } catch (const ddp::collective_error& e) {
-      std::cout << "collective_error after " << ms_since(start) << " ms in step " << s << ": " << e.what()
-                << std::endl;
+      std::cout << "collective_error after " << ms_since(start) << " ms in step " << s << ": "
+                << e.what() << std::endl;
       return 3;
     }
     opt.step();
@@ -213,7 +217,8 @@ int run_bench(const args& a) {
   auto model = make_model(a, 1);
   ddp::reducer red(*model, group, reducer_options(a));
   auto opt = make_optimizer(*model, a);
-  const long batch = a.number("batch", 32), steps = a.number("steps", 1), rounds = a.number("rounds", 20);
+  const long batch = a.number("batch", 32), steps = a.number("steps", 1),
+             rounds = a.number("rounds", 20);
   auto [x, y] = global_batch(*model, 0, batch, torch::kFloat32);
   auto step = [&](bool sync) {
     opt.zero_grad();

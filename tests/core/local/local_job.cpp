@@ -1,11 +1,10 @@
 // The pipeline programs the local backend tests run, one binary: TRELLIS_TEST_JOB picks which
 // (the launch mode, restart count and target are part of a pipeline's type).
-#include <trellis/backends/local.hpp>
-#include <trellis/trellis.hpp>
-
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <trellis/backends/local.hpp>
+#include <trellis/trellis.hpp>
 
 using namespace trellis;
 
@@ -26,19 +25,30 @@ int job(int argc, char** argv, const char* root) {
 int main(int argc, char** argv) {
   const std::string which = std::getenv("TRELLIS_TEST_JOB") ? std::getenv("TRELLIS_TEST_JOB") : "";
   // Machines without Debian's dataset-fashion-mnist (a GPU machine) point this at a copy.
-  const char* fashion_root = std::getenv("TRELLIS_TEST_FASHION") ? std::getenv("TRELLIS_TEST_FASHION")
-                                                                 : "/usr/share/datasets/fashion-mnist";
-  if (which == "per_process") return job<fashion, distributed<PyTorch, nodes<2>, procs<2>>, cnn>(argc, argv, fashion_root);
-  if (which == "per_node") return job<fashion, distributed<PyTorch, nodes<2>, procs<2>, per_node>, cnn>(argc, argv, fashion_root);
-  if (which == "mpi") return job<fashion, distributed<Horovod, nodes<1>, procs<2>>, cnn>(argc, argv, fashion_root);
-  if (which == "restart") return job<fashion, distributed<PyTorch, nodes<1>, procs<2>, max_restarts<1>>, cnn2>(argc, argv, fashion_root);
-  if (which == "two_epochs") return job<fashion, distributed<PyTorch, nodes<1>, procs<2>>, cnn2>(argc, argv, fashion_root);
+  const char* fashion_root = std::getenv("TRELLIS_TEST_FASHION")
+                                 ? std::getenv("TRELLIS_TEST_FASHION")
+                                 : "/usr/share/datasets/fashion-mnist";
+  if (which == "per_process")
+    return job<fashion, distributed<PyTorch, nodes<2>, procs<2>>, cnn>(argc, argv, fashion_root);
+  if (which == "per_node")
+    return job<fashion, distributed<PyTorch, nodes<2>, procs<2>, per_node>, cnn>(argc, argv,
+                                                                                 fashion_root);
+  if (which == "mpi")
+    return job<fashion, distributed<Horovod, nodes<1>, procs<2>>, cnn>(argc, argv, fashion_root);
+  if (which == "restart")
+    return job<fashion, distributed<PyTorch, nodes<1>, procs<2>, max_restarts<1>>, cnn2>(
+        argc, argv, fashion_root);
+  if (which == "two_epochs")
+    return job<fashion, distributed<PyTorch, nodes<1>, procs<2>>, cnn2>(argc, argv, fashion_root);
   if (which == "cuda")
-    return job<fashion, distributed<PyTorch, nodes<1>, procs<1>>, cnn, local::cuda<gpus<1>>>(argc, argv, fashion_root);
+    return job<fashion, distributed<PyTorch, nodes<1>, procs<1>>, cnn, local::cuda<gpus<1>>>(
+        argc, argv, fashion_root);
   if (which == "folder") {
     const char* root = std::getenv("TRELLIS_TEST_FOLDER");
-    return job<folder, distributed<PyTorch, nodes<1>, procs<2>>, cnn>(argc, argv, root ? root : "missing");
+    return job<folder, distributed<PyTorch, nodes<1>, procs<2>>, cnn>(argc, argv,
+                                                                      root ? root : "missing");
   }
-  std::cerr << "local_job: set TRELLIS_TEST_JOB to per_process, per_node, mpi, restart, two_epochs, cuda or folder\n";
+  std::cerr << "local_job: set TRELLIS_TEST_JOB to per_process, per_node, mpi, restart, "
+               "two_epochs, cuda or folder\n";
   return 2;
 }

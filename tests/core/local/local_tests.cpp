@@ -1,9 +1,9 @@
 // The local backend end to end, with real processes and real Gloo: every launch mode trains a
 // few steps with the right rank variables; a killed rank stops the job and is named; a restart
 // resumes from the checkpoint; a corrupt image is named; torchrun --no-python runs the worker.
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -62,21 +62,27 @@ struct job {
   process::exit_status wait(std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline)
-      if (auto s = driver.try_wait()) return *s;
-      else std::this_thread::sleep_for(50ms);
+      if (auto s = driver.try_wait())
+        return *s;
+      else
+        std::this_thread::sleep_for(50ms);
     driver.signal_group(SIGKILL);
-    FAIL("the driver of " << name << " did not finish within " << limit.count() << " s:\n" << read_file(output));
+    FAIL("the driver of " << name << " did not finish within " << limit.count() << " s:\n"
+                          << read_file(output));
     return {};
   }
   fs::path run() const { return dir / "ws" / "runs" / "local-test_1"; }
-  std::string rank_log(int r) const { return read_file(run() / "logs" / ("rank_" + std::to_string(r) + ".log")); }
+  std::string rank_log(int r) const {
+    return read_file(run() / "logs" / ("rank_" + std::to_string(r) + ".log"));
+  }
   std::string out() const { return read_file(output); }
 };
 
 void check_rank_variables(const job& j, int world, int procs) {
   for (int r = 0; r < world; ++r) {
-    const std::string expected = "[trellis] rank " + std::to_string(r) + " of " + std::to_string(world) +
-                                 ": local_rank " + std::to_string(r % procs) + " of " + std::to_string(procs) +
+    const std::string expected = "[trellis] rank " + std::to_string(r) + " of " +
+                                 std::to_string(world) + ": local_rank " +
+                                 std::to_string(r % procs) + " of " + std::to_string(procs) +
                                  ", node " + std::to_string(r / procs) + ", device cpu (gloo)";
     CHECK_THAT(j.rank_log(r), Catch::Contains(expected));
     CHECK_THAT(j.rank_log(r), Catch::Contains("[trellis] rank " + std::to_string(r) + " finished"));
@@ -118,7 +124,8 @@ TEST_CASE("per_node: one launcher per node starts its ranks", "[per_node]") {
   INFO(j.out());
   REQUIRE(status.success());
   check_rank_variables(j, 4, 2);
-  CHECK_THAT(read_file(j.run() / "logs" / "node_1.log"), Catch::Contains("node 1 started ranks 2..3"));
+  CHECK_THAT(read_file(j.run() / "logs" / "node_1.log"),
+             Catch::Contains("node 1 started ranks 2..3"));
 }
 
 TEST_CASE("mpi: mpirun starts the ranks, which read OMPI_COMM_WORLD_*", "[mpirun]") {
@@ -138,9 +145,9 @@ TEST_CASE("torchrun --no-python runs the worker with the agent's store", "[torch
   // Debian's torchrun (torch 1.13) spells --no-python as --no_python, and on Python 3.11
   // needs non-zero redirects (a flag-enum change).
   auto child = process::child::spawn(
-      {{"/usr/bin/python3", "-m", "torch.distributed.run", "--no_python", "--nnodes=1", "--nproc_per_node=2",
-        "--master_addr=127.0.0.1", "--master_port=" + std::to_string(port), "--redirects", "2", "--tee", "1",
-        TRELLIS_LOCAL_JOB, "--set=distributed.timeout_s=20"},
+      {{"/usr/bin/python3", "-m", "torch.distributed.run", "--no_python", "--nnodes=1",
+        "--nproc_per_node=2", "--master_addr=127.0.0.1", "--master_port=" + std::to_string(port),
+        "--redirects", "2", "--tee", "1", TRELLIS_LOCAL_JOB, "--set=distributed.timeout_s=20"},
        {{"TRELLIS_TEST_JOB", "per_process"}, {"TRELLIS_RUN_DIR", dir.string()}},
        dir / "torchrun.log",
        false});
@@ -148,8 +155,10 @@ TEST_CASE("torchrun --no-python runs the worker with the agent's store", "[torch
   const auto log = read_file(dir / "torchrun.log");
   INFO(log);
   REQUIRE(status.success());
-  CHECK_THAT(log, Catch::Contains("rank 0 of 2: local_rank 0 of 2, node 0, device cpu (gloo), ranks from torch env (agent store)"));
-  CHECK_THAT(log, Catch::Contains("rank 1 of 2: local_rank 1 of 2, node 0, device cpu (gloo), ranks from torch env (agent store)"));
+  CHECK_THAT(log, Catch::Contains("rank 0 of 2: local_rank 0 of 2, node 0, device cpu (gloo), "
+                                  "ranks from torch env (agent store)"));
+  CHECK_THAT(log, Catch::Contains("rank 1 of 2: local_rank 1 of 2, node 0, device cpu (gloo), "
+                                  "ranks from torch env (agent store)"));
   CHECK(fs::file_size(dir / "outputs" / "model.pt") > 1000);
 }
 
@@ -160,7 +169,8 @@ TEST_CASE("a killed rank stops the job, is named, and leaves no process behind",
   const auto killed_at = std::chrono::steady_clock::now();
   REQUIRE(::kill(rank1, SIGKILL) == 0);
   const auto status = j.wait(60s);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
   INFO(j.out());
   CHECK(status.code == 1);
   CHECK(seconds < 20.0);  // the collective timeout of this job
@@ -178,7 +188,8 @@ TEST_CASE("Ctrl-C stops every rank", "[interrupt]") {
   const auto status = j.wait(30s);
   INFO(j.out());
   CHECK(status.code == 130);
-  CHECK_THAT(j.out(), Catch::Contains("interrupted: every process of run local-test_1 was stopped"));
+  CHECK_THAT(j.out(),
+             Catch::Contains("interrupted: every process of run local-test_1 was stopped"));
   CHECK_FALSE(alive(rank0));
   CHECK_FALSE(alive(rank1));
 }
@@ -187,7 +198,8 @@ TEST_CASE("max_restarts<1>: a killed rank restarts the job from its checkpoint",
   job j("restart", {}, {"--set=dataset.subset=20000"});
   // Kill rank 1 once the first epoch's checkpoint exists.
   const auto deadline = std::chrono::steady_clock::now() + 240s;
-  while (!fs::exists(j.run() / "checkpoints" / "last.pt") && std::chrono::steady_clock::now() < deadline)
+  while (!fs::exists(j.run() / "checkpoints" / "last.pt") &&
+         std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(100ms);
   REQUIRE(fs::exists(j.run() / "checkpoints" / "last.pt"));
   const int rank1 = training_rank_pid(j, 1, 60s);
@@ -204,15 +216,17 @@ TEST_CASE("a corrupt PNG is named before or during the first epoch", "[corrupt]"
   const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "corrupt-folder";
   fs::remove_all(root);
   // Real PNGs written by Python's PIL, then one class gets a truncated file.
-  auto writer = process::child::spawn(
-      {{"/usr/bin/python3", "-c",
-        "import sys, os\nfrom PIL import Image\nroot = sys.argv[1]\n"
-        "for split in ('train', 'val'):\n  for c in ('a', 'b', 'c'):\n    os.makedirs(f'{root}/{split}/{c}')\n"
-        "    for i in range(8):\n      Image.new('L', (28, 28), 40 * i).save(f'{root}/{split}/{c}/{i}.png')\n",
-        root.string()},
-       {},
-       fs::path{TRELLIS_LOCAL_WORK_DIR} / "corrupt-writer.log",
-       false});
+  auto writer =
+      process::child::spawn({{"/usr/bin/python3", "-c",
+                              "import sys, os\nfrom PIL import Image\nroot = sys.argv[1]\n"
+                              "for split in ('train', 'val'):\n  for c in ('a', 'b', 'c'):\n    "
+                              "os.makedirs(f'{root}/{split}/{c}')\n"
+                              "    for i in range(8):\n      Image.new('L', (28, 28), 40 * "
+                              "i).save(f'{root}/{split}/{c}/{i}.png')\n",
+                              root.string()},
+                             {},
+                             fs::path{TRELLIS_LOCAL_WORK_DIR} / "corrupt-writer.log",
+                             false});
   REQUIRE(writer.wait().success());
   const fs::path bad = root / "train" / "b" / "3.png";
   const auto bytes = read_file(bad);
@@ -231,7 +245,8 @@ TEST_CASE("local::cuda: one rank on its GPU over NCCL trains and learns", "[.cud
   const auto status = j.wait(300s);
   INFO(j.out() << j.rank_log(0));
   REQUIRE(status.success());
-  CHECK_THAT(j.rank_log(0), Catch::Contains("rank 0 of 1: local_rank 0 of 1, node 0, device cuda:0 (nccl)"));
+  CHECK_THAT(j.rank_log(0),
+             Catch::Contains("rank 0 of 1: local_rank 0 of 1, node 0, device cuda:0 (nccl)"));
   CHECK(fs::file_size(j.run() / "outputs" / "model.pt") > 1000);
   std::smatch m;
   const auto out = j.out();

@@ -2,11 +2,10 @@
 // backend, torchrun, mpirun or Azure ML). It joins the process group, opens its shard of the
 // data, builds the model and runs the shared DDP training loop.
 #pragma once
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <c10/core/Device.h>
+#include <fcntl.h>
 #include <torch/cuda.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -50,26 +49,30 @@ inline void redirect_output_to_rank_log(int rank) {
 /// The rank's device: the driver says (TRELLIS_DEVICE); under torchrun or Azure ML a GPU job
 /// uses the GPU of its local rank.
 inline c10::Device rank_device(const core::ddp::rank_env& env, bool gpu_target) {
-  std::string device = env_or("TRELLIS_DEVICE", gpu_target && torch::cuda::is_available() ? "cuda:local_rank" : "cpu");
+  std::string device = env_or(
+      "TRELLIS_DEVICE", gpu_target && torch::cuda::is_available() ? "cuda:local_rank" : "cpu");
   if (device == "cuda:local_rank") device = "cuda:" + std::to_string(env.local_rank);
   return c10::Device{device};
 }
 
 /// The newest version of a registered model: <workspace>/models/<name>/<version>/model.pt.
-inline std::filesystem::path registered_model(const std::filesystem::path& workspace, const std::string& name) {
+inline std::filesystem::path registered_model(const std::filesystem::path& workspace,
+                                              const std::string& name) {
   namespace fs = std::filesystem;
   const fs::path folder = workspace / "models" / name;
   long newest = -1;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
     const auto version = entry.path().filename().string();
-    if (version.find_first_not_of("0123456789") == std::string::npos && fs::exists(entry.path() / "model.pt"))
+    if (version.find_first_not_of("0123456789") == std::string::npos &&
+        fs::exists(entry.path() / "model.pt"))
       newest = std::max(newest, std::stol(version));
   }
   if (newest < 0)
-    throw std::runtime_error("train: transfer_from<\"" + name + "\">: no version of model '" + name +
-                             "' is registered in '" + folder.string() + "' (expected " + folder.string() +
-                             "/<version>/model.pt). Fix: run the pipeline that registers it first.");
+    throw std::runtime_error(
+        "train: transfer_from<\"" + name + "\">: no version of model '" + name +
+        "' is registered in '" + folder.string() + "' (expected " + folder.string() +
+        "/<version>/model.pt). Fix: run the pipeline that registers it first.");
   return folder / std::to_string(newest) / "model.pt";
 }
 
@@ -82,13 +85,15 @@ int run_worker(Pipeline& p, const cli::options& o) {
   const auto env = core::ddp::read_rank_env();
   detail::redirect_output_to_rank_log(env.rank);
   const auto device = detail::rank_device(env, V::gpu);
-  const auto backend = device.is_cuda() ? core::ddp::backend_kind::nccl : core::ddp::backend_kind::gloo;
-  std::cout << "[trellis] rank " << env.rank << " of " << env.world_size << ": local_rank " << env.local_rank
-            << " of " << env.local_world_size << ", node " << env.node_rank << ", device " << device.str()
-            << (backend == core::ddp::backend_kind::nccl ? " (nccl)" : " (gloo)")
-            << ", ranks from " << (env.source == core::ddp::rank_source::mpi ? "mpi" : "torch env")
-            << (env.use_agent_store ? " (agent store)" : "") << "\n[trellis] rank " << env.rank << " pid "
-            << ::getpid() << std::endl;
+  const auto backend =
+      device.is_cuda() ? core::ddp::backend_kind::nccl : core::ddp::backend_kind::gloo;
+  std::cout << "[trellis] rank " << env.rank << " of " << env.world_size << ": local_rank "
+            << env.local_rank << " of " << env.local_world_size << ", node " << env.node_rank
+            << ", device " << device.str()
+            << (backend == core::ddp::backend_kind::nccl ? " (nccl)" : " (gloo)") << ", ranks from "
+            << (env.source == core::ddp::rank_source::mpi ? "mpi" : "torch env")
+            << (env.use_agent_store ? " (agent store)" : "") << "\n[trellis] rank " << env.rank
+            << " pid " << ::getpid() << std::endl;
   try {
     auto& data = get<stage_order::dataset>(p);
     auto& trn = get<stage_order::train>(p);
@@ -105,23 +110,29 @@ int run_worker(Pipeline& p, const cli::options& o) {
     config.run_dir = detail::env_or("TRELLIS_RUN_DIR", ".");  // Azure ML: outputs/ in the cwd
     config.device = device;
     if constexpr (!V::trn::transfer::name.empty())
-      config.transfer_from = detail::registered_model(o.workspace, std::string{plan::to_std(V::trn::transfer::name)});
+      config.transfer_from =
+          detail::registered_model(o.workspace, std::string{plan::to_std(V::trn::transfer::name)});
 
     auto splits = core::open_dataset(data);
-    const auto world = static_cast<std::size_t>(env.world_size), rank = static_cast<std::size_t>(env.rank);
-    core::loader train_loader(splits.train, core::loader_options_for(data, config.batch, rank, world, config.seed, true));
-    core::loader val_loader(splits.val, core::loader_options_for(data, config.batch, rank, world, config.seed, false));
+    const auto world = static_cast<std::size_t>(env.world_size),
+               rank = static_cast<std::size_t>(env.rank);
+    core::loader train_loader(
+        splits.train, core::loader_options_for(data, config.batch, rank, world, config.seed, true));
+    core::loader val_loader(
+        splits.val, core::loader_options_for(data, config.batch, rank, world, config.seed, false));
 
     core::image_size size{};
     std::int64_t channels = 1;
     if constexpr (V::data::has_static_shape) {
       channels = V::data::shape::channels;
-      size = {static_cast<std::int64_t>(V::data::shape::height), static_cast<std::int64_t>(V::data::shape::width)};
+      size = {static_cast<std::int64_t>(V::data::shape::height),
+              static_cast<std::int64_t>(V::data::shape::width)};
     }
     auto model = core::make_model<typename V::trn::model>(channels, V::data::classes, size);
     const auto result = core::train_rank(model, train_loader, val_loader, group, config);
     if (result.resumed_epochs > 0)
-      std::cout << "[trellis] rank " << env.rank << " resumed after epoch " << result.resumed_epochs << "\n";
+      std::cout << "[trellis] rank " << env.rank << " resumed after epoch " << result.resumed_epochs
+                << "\n";
     std::cout << "[trellis] rank " << env.rank << " finished" << std::endl;
     return 0;
   } catch (const std::exception& e) {

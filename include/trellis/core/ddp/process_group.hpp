@@ -57,11 +57,13 @@ inline backend_kind default_backend() {
 }
 
 #if TRELLIS_HAVE_GLOO
-inline std::shared_ptr<::gloo::transport::Device> gloo_device(const rank_env& env, std::string iface) {
+inline std::shared_ptr<::gloo::transport::Device> gloo_device(const rank_env& env,
+                                                              std::string iface) {
   using pg = c10d::ProcessGroupGloo;
   if (iface.empty()) iface = process_env("GLOO_SOCKET_IFNAME").value_or("");
   if (!iface.empty()) return pg::createDeviceForInterface(iface);
-  if (env.world_size == 1 || is_loopback(env.master_addr)) return pg::createDeviceForHostname("127.0.0.1");
+  if (env.world_size == 1 || is_loopback(env.master_addr))
+    return pg::createDeviceForHostname("127.0.0.1");
   return pg::createDefaultDevice();
 }
 #endif
@@ -78,11 +80,13 @@ class process_group {
         kind_(options.backend.value_or(detail::default_backend())) {
     try {
       store_ = make_store(env, std::max(options.join_timeout, timeout_));
-      backend_ = kind_ == backend_kind::nccl ? make_nccl(env) : make_gloo(env, options.gloo_interface);
+      backend_ =
+          kind_ == backend_kind::nccl ? make_nccl(env) : make_gloo(env, options.gloo_interface);
     } catch (const std::exception& e) {
-      throw collective_error("[trellis] ddp: rank " + std::to_string(rank_) + " could not join the " +
-                             std::to_string(size_) + "-rank group at " + env.master_addr + ":" +
-                             std::to_string(env.master_port) + ": " + detail::brief_what(e));
+      throw collective_error("[trellis] ddp: rank " + std::to_string(rank_) +
+                             " could not join the " + std::to_string(size_) + "-rank group at " +
+                             env.master_addr + ":" + std::to_string(env.master_port) + ": " +
+                             detail::brief_what(e));
     }
   }
 
@@ -90,12 +94,14 @@ class process_group {
   process_group& operator=(const process_group&) = delete;
   /// NCCL (LibTorch >= 2.6) wants an explicit shutdown; left to its destructor it warns of a leak.
   ~process_group() {
-#if TRELLIS_HAVE_NCCL && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 6))
+#if TRELLIS_HAVE_NCCL && \
+    (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 6))
     if (kind_ != backend_kind::nccl || !backend_) return;
     try {
       static_cast<c10d::ProcessGroupNCCL*>(backend_.get())->shutdown();
     } catch (const std::exception& e) {  // a destructor cannot throw: say it, then go on exiting
-      std::cerr << "[trellis] ddp: rank " << rank_ << ": NCCL shutdown failed: " << detail::brief_what(e) << "\n";
+      std::cerr << "[trellis] ddp: rank " << rank_
+                << ": NCCL shutdown failed: " << detail::brief_what(e) << "\n";
     }
 #endif
   }
@@ -135,8 +141,8 @@ class process_group {
       else
         work->wait();
     } catch (const std::exception& e) {
-      throw collective_error("[trellis] ddp: " + what + " failed on rank " + std::to_string(rank_) + " of " +
-                             std::to_string(size_) + ": " + detail::brief_what(e));
+      throw collective_error("[trellis] ddp: " + what + " failed on rank " + std::to_string(rank_) +
+                             " of " + std::to_string(size_) + ": " + detail::brief_what(e));
     }
   }
 
@@ -155,7 +161,8 @@ class process_group {
     opts->threads = 2;  // two buckets in flight while backward goes on
     return c10::make_intrusive<c10d::ProcessGroupGloo>(store_, rank_, size_, opts);
 #else
-    throw std::runtime_error("this LibTorch has no Gloo (pip torch ships no Gloo headers); use NCCL on CUDA");
+    throw std::runtime_error(
+        "this LibTorch has no Gloo (pip torch ships no Gloo headers); use NCCL on CUDA");
 #endif
   }
 

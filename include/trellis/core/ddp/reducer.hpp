@@ -27,7 +27,8 @@ namespace trellis::core::ddp {
 
 struct reducer_options {
   bucket_caps caps{};
-  bool broadcast_buffers = true;  ///< rank 0's buffers (BatchNorm statistics) before each synced forward
+  bool broadcast_buffers =
+      true;  ///< rank 0's buffers (BatchNorm statistics) before each synced forward
   /// Off: a parameter that got no gradient on some rank counts as zero there, and after the step
   /// every parameter has the averaged .grad (zeros when no rank used it). On: one more small
   /// allreduce per step finds parameters no rank used and leaves their .grad alone, as torch
@@ -40,7 +41,8 @@ class reducer {
   /// Captures the module's parameters that require grad, and its buffers: construct it after
   /// moving the module to its device and freezing what stays frozen. Every rank gets rank 0's
   /// parameters and buffers.
-  reducer(const torch::nn::Module& module, std::shared_ptr<process_group> group, reducer_options options = {})
+  reducer(const torch::nn::Module& module, std::shared_ptr<process_group> group,
+          reducer_options options = {})
       : group_(std::move(group)), options_(options), buffers_(module.buffers()) {
     std::vector<at::Tensor> state = module.parameters();
     for (const auto& p : state)
@@ -50,7 +52,8 @@ class reducer {
     if (group_->size() > 1) build_buckets(), register_hooks();
   }
   ~reducer() {
-    for (std::size_t i = 0; i < accumulators_.size(); ++i) accumulators_[i]->del_post_hook(hook_keys_[i]);
+    for (std::size_t i = 0; i < accumulators_.size(); ++i)
+      accumulators_[i]->del_post_hook(hook_keys_[i]);
   }
   reducer(const reducer&) = delete;
   reducer& operator=(const reducer&) = delete;
@@ -115,8 +118,8 @@ class reducer {
     }
     try {
       for (std::size_t b = 0; b < buckets_.size(); ++b)
-        group_->wait(buckets_[b].work, "gradient allreduce (bucket " + std::to_string(b + 1) + " of " +
-                                           std::to_string(buckets_.size()) + ")");
+        group_->wait(buckets_[b].work, "gradient allreduce (bucket " + std::to_string(b + 1) +
+                                           " of " + std::to_string(buckets_.size()) + ")");
       if (used) group_->wait(used_work, "unused-parameter allreduce");
     } catch (...) {
       end_step();
@@ -144,8 +147,9 @@ class reducer {
   /// Runs after the parameter's gradient accumulator, i.e. once .grad holds this backward's sum.
   struct grad_ready_hook final : torch::autograd::FunctionPostHook {
     grad_ready_hook(reducer* owner, std::size_t index) : owner(owner), index(index) {}
-    torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
-                                              const torch::autograd::variable_list& /*inputs*/) override {
+    torch::autograd::variable_list operator()(
+        const torch::autograd::variable_list& outputs,
+        const torch::autograd::variable_list& /*inputs*/) override {
       owner->on_grad_ready(index);
       return outputs;
     }
@@ -167,7 +171,8 @@ class reducer {
       for (auto i : layout[b]) {
         // Shares the bucket's storage without being an autograd view, so optimizers may
         // detach_() and zero_() it, and AccumulateGrad adds into it in place.
-        views_[i] = torch::empty({0}, flat.options()).set_(flat.storage(), offset, params_[i].sizes());
+        views_[i] =
+            torch::empty({0}, flat.options()).set_(flat.storage(), offset, params_[i].sizes());
         bucket_of_[i] = b;
         offset += params_[i].numel();
       }
@@ -181,7 +186,8 @@ class reducer {
     // The accumulator is held weakly by the parameter: keeping it here keeps the hook in place.
     for (std::size_t i = 0; i < params_.size(); ++i) {
       accumulators_.push_back(torch::autograd::impl::grad_accumulator(params_[i]));
-      hook_keys_.push_back(accumulators_.back()->add_post_hook(std::make_unique<grad_ready_hook>(this, i)));
+      hook_keys_.push_back(
+          accumulators_.back()->add_post_hook(std::make_unique<grad_ready_hook>(this, i)));
     }
   }
 
@@ -203,7 +209,8 @@ class reducer {
     next_launch_ = 0;
     step_active_ = true;
     // Runs on this thread when backward has finished, before backward() returns.
-    if (from_backward) torch::autograd::Engine::get_default_engine().queue_callback([this] { finalize(); });
+    if (from_backward)
+      torch::autograd::Engine::get_default_engine().queue_callback([this] { finalize(); });
   }
 
   void end_step() {
@@ -216,7 +223,8 @@ class reducer {
 
   bool grad_is_bucket_view(std::size_t i) const {
     const auto& grad = params_[i].grad();
-    return grad.defined() && grad.data_ptr() == views_[i].data_ptr() && grad.sizes() == views_[i].sizes();
+    return grad.defined() && grad.data_ptr() == views_[i].data_ptr() &&
+           grad.sizes() == views_[i].sizes();
   }
 
   /// The gradient is in its bucket slot: already, when .grad is the bucket view (every step after
@@ -258,8 +266,9 @@ class reducer {
   bool step_active_ = false;      ///< a synced backward has started filling buckets
   bool expect_backward_ = false;  ///< a synced forward ran; finalize() must join the step
   std::vector<bool> ready_;
-  std::size_t next_launch_ = 0;    ///< buckets before it are launched
-  std::vector<float> local_used_;  ///< per parameter: 1 when a backward reached it since the last sync
+  std::size_t next_launch_ = 0;  ///< buckets before it are launched
+  std::vector<float>
+      local_used_;  ///< per parameter: 1 when a backward reached it since the last sync
 };
 
 }  // namespace trellis::core::ddp
