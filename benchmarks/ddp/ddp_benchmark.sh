@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # DDP speed, side by side: the trellis DDP core (C++) and Python DDP, both started by torchrun
-# with the same model, batch and synthetic data; and the trellis core without gradient sync
-# (no_sync) to show what sync costs. Prints per-rank images/s and ratios.
+# with the same model, batch and synthetic data; the trellis core without gradient sync (no_sync,
+# alternate windows of the same processes) to show what sync costs; and, for ranks on one host,
+# trellis through Gloo instead of shared memory. Prints per-rank images/s and ratios.
 #   default: the CPU, Gloo, 1 thread per rank, world sizes 1 and 2.
 #   --cuda:  one GPU, NCCL, world size 1 (NCCL puts one rank on each GPU).
 # Each figure is the best of 3 runs (each the best of 5 timing windows), the variants
@@ -16,7 +17,7 @@ python=${PYTHON:-/usr/bin/python3}  # Debian's python3-torch: the same LibTorch 
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
-torchrun() {  # world, program...; prints rank 0's images/s, or the run's log and fails
+torchrun() {  # world, program...; prints rank 0's JSON line, or the run's log and fails
   local world=$1 log="$logs/run.log"
   shift
   # Debian's torchrun needs non-zero redirects on Python 3.11 (a flag-enum change).
@@ -27,30 +28,41 @@ torchrun() {  # world, program...; prints rank 0's images/s, or the run's log an
     tail -n 30 "$log" >&2
     return 1
   fi
-  sed -n 's/.*{"images_per_s": \([0-9.e+-]*\)}.*/\1/p' "$log" | head -1
+  grep -o '{"images_per_s".*}' "$log" | head -1
 }
-
+field() { sed -n "s/.*\"$1\": \([0-9.e+-]*\).*/\1/p" <<<"$2"; }  # key, JSON line
 best() { printf '%s\n' "$@" | sort -g | tail -1; }
+ratio() { awk "BEGIN{printf \"%.2fx\", $1 / $2}"; }
 
 if [[ $device == cuda ]]; then
   rows=("small_cnn 28 64 1500" "resnet18 224 64 250") worlds=(1)
 else
   rows=("small_cnn 28 64 300" "resnet18 64 32 30") worlds=(1 2)
 fi
-printf '%-10s %5s %5s %6s %5s | %12s %12s %12s | %8s %9s\n' model side batch world device \
-  "trellis/s" "python/s" "no-sync/s" "vs py" "sync cost"
+printf '%-10s %5s %5s %5s %5s | %10s %10s %10s %10s | %7s %7s %9s\n' model side batch world device \
+  "trellis/s" "python/s" "no-sync/s" "gloo/s" "vs py" "vs gloo" "sync cost"
 for row in "${rows[@]}"; do
   read -r model side batch steps <<<"$row"
   for world in "${worlds[@]}"; do
-    core=() py=() nosync=()
+    # Ranks on one host reduce through shared memory; the gloo column turns that off.
+    with_gloo=$([[ $device == cpu && $world -gt 1 ]] && echo 1 || echo 0)
+    core=() nosync=() py=() gloo=()
     for _ in 1 2 3; do
-      core+=("$(torchrun "$world" --no_python "$bench" "$model" "$side" "$batch" "$steps" sync "$device")")
-      py+=("$(torchrun "$world" "$here/python_ddp_bench.py" "$model" "$side" "$batch" "$steps" sync "$device")")
-      nosync+=("$(torchrun "$world" --no_python "$bench" "$model" "$side" "$batch" "$steps" nosync "$device")")
+      line=$(torchrun "$world" --no_python "$bench" "$model" "$side" "$batch" "$steps" "$device")
+      core+=("$(field images_per_s "$line")") nosync+=("$(field no_sync_images_per_s "$line")")
+      py+=("$(field images_per_s "$(torchrun "$world" "$here/python_ddp_bench.py" "$model" "$side" "$batch" "$steps" \
+        sync "$device")")")
+      if ((with_gloo)); then
+        gloo+=("$(field images_per_s "$(TRELLIS_HOST_ALLREDUCE=0 torchrun "$world" --no_python "$bench" "$model" \
+          "$side" "$batch" "$steps" "$device")")")
+      fi
     done
     c=$(best "${core[@]}") p=$(best "${py[@]}") n=$(best "${nosync[@]}")
-    printf '%-10s %5s %5s %6s %5s | %12.1f %12.1f %12.1f | %7.2fx %8.1f%%\n' "$model" "$side" "$batch" "$world" \
-      "$device" "$c" "$p" "$n" "$(awk "BEGIN{print $c / $p}")" "$(awk "BEGIN{print 100 * ($n / $c - 1)}")"
+    g=$( ((with_gloo)) && awk "BEGIN{printf \"%.1f\", $(best "${gloo[@]}")}" || echo -)
+    printf '%-10s %5s %5s %5s %5s | %10.1f %10.1f %10.1f %10s | %7s %7s %8.1f%%\n' "$model" "$side" "$batch" \
+      "$world" "$device" "$c" "$p" "$n" "$g" "$(ratio "$c" "$p")" "$( ((with_gloo)) && ratio "$c" "$g" || echo -)" \
+      "$(awk "BEGIN{print 100 * ($n / $c - 1)}")"
   done
 done
-echo "sync cost: extra time per step with gradient sync, relative to the no-sync step (target <= 5% on resnet18)"
+echo "no-sync: the same trellis processes in alternate windows without gradient sync; gloo: trellis with"
+echo "TRELLIS_HOST_ALLREDUCE=0; sync cost: extra time per synced step over a no-sync step (target <= 5% on resnet18)"

@@ -16,6 +16,7 @@ cp -a "$lib"/libpng16.so* "$lib"/libjpeg.so* "$dest/lib/"
 cp -L "$lib/libz.so.1" "$dest/lib/libz.so.1" && ln -s libz.so.1 "$dest/lib/libz.so"
 ln -s libpng16.so "$dest/lib/libpng.so"
 cp -r /usr/lib/cmake/Catch2 "$dest/lib/cmake/"
+cp /usr/lib/libCatch2WithMain.a "$dest/lib/"  # Catch2's package file lists it
 cp -r /usr/share/cmake/nlohmann_json "$dest/share/cmake/"
 
 # Fashion-MNIST: the first 4,096 training images and the whole 10,000-image test set, as IDX.

@@ -173,6 +173,7 @@ std::vector<float> reference(const fs::path& dir, int ranks,
 struct comparison {
   double max_diff = 0;  ///< largest |rank - reference| over every rank's parameters and buffers
   int buckets = 0;
+  std::string transport;  ///< how rank 0's buckets were reduced: shared-memory or c10d
 };
 
 int bucket_count(const std::string& log) {
@@ -189,12 +190,14 @@ comparison ddp_vs_reference(const std::string& name, const std::vector<std::stri
   INFO(j.all_logs());
   for (const auto& s : j.status) REQUIRE(s.success());
   const auto ref = reference(j.dir, world, worker_args);
-  comparison c{0, bucket_count(j.logs[0])};
+  std::smatch transport;
+  REQUIRE(std::regex_search(j.logs[0], transport, std::regex("transport=([a-z0-9-]+)")));
+  comparison c{0, bucket_count(j.logs[0]), transport[1]};
   for (int r = 0; r < world; ++r)
     c.max_diff = std::max(c.max_diff, max_abs_diff(read_floats(j.out(r)), ref));
   std::cout << name << ": " << world << " ranks, " << c.buckets
             << " bucket(s), max abs difference from the "
-            << "one-process reference = " << c.max_diff << std::endl;
+            << "one-process reference = " << c.max_diff << " (" << c.transport << ")" << std::endl;
   return c;
 }
 
@@ -357,6 +360,33 @@ TEST_CASE("DDP with world size 1 and with mpirun-style variables", "[equivalence
   CHECK(ddp_vs_reference("mpi", micro, 2, 1, launch_style::mpi).max_diff < 1e-5);
 }
 
+TEST_CASE("DDP on one host: buckets reduced through shared memory equal the reference", "[host]") {
+  // Several buckets, a no_sync micro-batch, and 2, 3 and 4 ranks (slices of uneven length).
+  const std::vector<std::string> mlp{"--model=mlp",      "--steps=6",           "--batch=4",
+                                     "--no-sync-step=2", "--first-bucket=1024", "--bucket=4096"};
+  for (int world : {2, 3, 4}) {
+    auto c = ddp_vs_reference("host_mlp_" + std::to_string(world), mlp, world, world);
+    CHECK(c.transport == "shared-memory");
+    CHECK(c.buckets == 4);
+    CHECK(c.max_diff < 1e-5);
+  }
+  auto cnn = ddp_vs_reference("host_cnn",
+                              {"--model=cnn", "--steps=5", "--batch=6", "--no-sync-step=3"}, 2, 2);
+  CHECK(cnn.transport == "shared-memory");
+  CHECK(cnn.max_diff < 1e-5);
+  auto unused = ddp_vs_reference("host_partly_used",
+                                 {"--model=partly_used", "--steps=5", "--batch=4",
+                                  "--first-bucket=4096", "--bucket=4096", "--find-unused=1"},
+                                 2, 2);
+  CHECK(unused.transport == "shared-memory");
+  CHECK(unused.max_diff < 1e-5);
+  // Turned off, the same job goes through Gloo; ranks on several hosts always do.
+  auto off = mlp;
+  off.emplace_back("--host-allreduce=0");
+  CHECK(ddp_vs_reference("host_gloo", off, 2, 2).transport == "c10d");
+  CHECK(ddp_vs_reference("two_hosts", mlp, 2, 1).transport == "c10d");
+}
+
 // trellis::core's ResNet-18 when the models part is present, else a small BatchNorm CNN.
 #if __has_include("trellis/core/models/resnet.hpp")
 constexpr const char* batch_norm_model = "resnet18";
@@ -390,13 +420,15 @@ TEST_CASE("DDP fault: a rank dies or stops mid-run; the others' collectives thro
     int rank;
     int expected_signal;  // what the launcher sees for the faulty rank (0: exit code 7)
   };
+  // 2 hosts x 2 ranks (Gloo) and 1 host x 4 ranks (shared memory).
+  const int per_node = GENERATE(2, 4);
   for (auto f : {fault_case{"sigkill", 1, SIGKILL}, fault_case{"exit", 3, 0},
                  fault_case{"sigstop", 2, SIGKILL}}) {
-    // A stopped rank keeps its sockets open, so only the timeout can end the others' wait; the
-    // launcher then SIGKILLs it.
+    // A stopped rank keeps its sockets open and its process alive, so only the timeout can end
+    // the others' wait; the launcher then SIGKILLs it.
     const bool stopped = std::string(f.kind) == "sigstop";
     const auto start = std::chrono::steady_clock::now();
-    auto j = run_ranks(std::string("fault_") + f.kind, 4, 2,
+    auto j = run_ranks(std::string("fault_") + f.kind + "_" + std::to_string(per_node), 4, per_node,
                        {"--model=mlp", "--steps=50", "--batch=4", "--fault=" + std::string(f.kind),
                         "--fault-rank=" + std::to_string(f.rank), "--fault-step=3",
                         "--timeout-ms=" + std::to_string(timeout_ms)},
@@ -413,8 +445,11 @@ TEST_CASE("DDP fault: a rank dies or stops mid-run; the others' collectives thro
       REQUIRE(std::regex_search(j.logs[r], m, std::regex("collective_error after ([0-9.]+) ms")));
       const double waited = std::stod(m[1]);
       CHECK(waited < 3 * timeout_ms);
-      std::cout << "fault " << f.kind << " on rank " << f.rank << ": rank " << r << " threw after "
-                << waited << " ms" << std::endl;
+      if (!stopped)
+        CHECK(waited < timeout_ms);  // a peer that is gone is noticed before the timeout
+      std::cout << "fault " << f.kind << " on rank " << f.rank << " (" << per_node
+                << " ranks per host): rank " << r << " threw after " << waited << " ms"
+                << std::endl;
     }
     std::cout << "fault " << f.kind << ": job over in " << seconds << " s" << std::endl;
   }

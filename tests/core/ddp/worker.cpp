@@ -152,16 +152,21 @@ int run_reference(const args& a) {
   return 0;
 }
 
+const char* transport(const ddp::reducer& red) {
+  return red.shares_host_memory() ? "shared-memory" : "c10d";
+}
+
 int run_rank(const args& a) {
   const auto env = ddp::read_rank_env();
   ddp::group_options group_opts;
   group_opts.timeout = std::chrono::milliseconds(a.number("timeout-ms", 30000));
+  group_opts.host_allreduce = a.number("host-allreduce", 1) != 0;
   auto group = std::make_shared<ddp::process_group>(env, group_opts);
   // Different initial weights on purpose: the reducer must start every rank from rank 0's.
   auto model = make_model(a, 42 + env.rank);
   ddp::reducer red(*model, group, reducer_options(a));
   std::cout << "rank=" << env.rank << " node=" << env.node_rank << " local_rank=" << env.local_rank
-            << " buckets=" << red.bucket_count() << std::endl;
+            << " buckets=" << red.bucket_count() << " transport=" << transport(red) << std::endl;
 
   auto opt = make_optimizer(*model, a);
   const long world = env.world_size, r = env.rank, b = a.number("batch", 4);
@@ -213,7 +218,9 @@ double cpu_ms() {
 int run_bench(const args& a) {
   torch::set_num_threads(static_cast<int>(a.number("threads", 1)));
   const auto env = ddp::read_rank_env();
-  auto group = std::make_shared<ddp::process_group>(env, ddp::group_options{});
+  ddp::group_options group_opts;
+  group_opts.host_allreduce = a.number("host-allreduce", 1) != 0;
+  auto group = std::make_shared<ddp::process_group>(env, group_opts);
   auto model = make_model(a, 1);
   ddp::reducer red(*model, group, reducer_options(a));
   auto opt = make_optimizer(*model, a);
@@ -246,7 +253,8 @@ int run_bench(const args& a) {
   for (long i = 0; i < rounds; ++i) timed(true, synced), timed(false, local);
   const double n = static_cast<double>(steps * rounds);
   std::cout << "bench rank=" << env.rank << " buckets=" << red.bucket_count()
-            << " sync_ms_per_step=" << synced.wall / n << " no_sync_ms_per_step=" << local.wall / n
+            << " transport=" << transport(red) << " sync_ms_per_step=" << synced.wall / n
+            << " no_sync_ms_per_step=" << local.wall / n
             << " sync_img_s=" << 1000.0 * batch * n / synced.wall
             << " no_sync_img_s=" << 1000.0 * batch * n / local.wall
             << " overhead_pct=" << 100.0 * (synced.wall - local.wall) / local.wall

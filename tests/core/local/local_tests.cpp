@@ -115,6 +115,8 @@ TEST_CASE("per_process: 2 nodes x 2 procs, every rank with its variables", "[per
   INFO(j.out());
   REQUIRE(status.success());
   check_rank_variables(j, 4, 2);
+  CHECK_THAT(j.rank_log(3),
+             Catch::Contains(" gradient bucket(s) reduced through Gloo"));  // 2 hosts
   CHECK_THAT(j.out(), Catch::Contains("completed") && Catch::Contains("best val_accuracy 0."));
 }
 
@@ -135,6 +137,7 @@ TEST_CASE("mpi: mpirun starts the ranks, which read OMPI_COMM_WORLD_*", "[mpirun
   REQUIRE(status.success());
   check_rank_variables(j, 2, 2);
   CHECK_THAT(j.rank_log(1), Catch::Contains("ranks from mpi"));
+  CHECK_THAT(j.rank_log(1), Catch::Contains(" gradient bucket(s) reduced through shared memory"));
 }
 
 TEST_CASE("torchrun --no-python runs the worker with the agent's store", "[torchrun]") {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "trellis/core/ddp/c10d_compat.hpp"
+#include "trellis/core/ddp/host_allreduce.hpp"
 #include "trellis/core/ddp/rank_env.hpp"
 #include "trellis/core/ddp/store.hpp"
 
@@ -38,6 +39,10 @@ struct group_options {
   /// Network interface for Gloo. Default: GLOO_SOCKET_IFNAME; loopback when MASTER_ADDR is a
   /// loopback address (local runs); otherwise the address this host's name resolves to.
   std::string gloo_interface;
+  /// When every rank runs on this host (LOCAL_WORLD_SIZE == WORLD_SIZE) on the CPU, gradient
+  /// buckets are reduced through shared memory (host_allreduce.hpp) instead of Gloo's sockets.
+  /// TRELLIS_HOST_ALLREDUCE=0 turns it off.
+  bool host_allreduce = process_env("TRELLIS_HOST_ALLREDUCE").value_or("1") != "0";
 };
 
 namespace detail {
@@ -77,7 +82,9 @@ class process_group {
       : rank_(env.rank),
         size_(env.world_size),
         timeout_(options.timeout),
-        kind_(options.backend.value_or(detail::default_backend())) {
+        kind_(options.backend.value_or(detail::default_backend())),
+        share_host_memory_(options.host_allreduce && kind_ == backend_kind::gloo &&
+                           env.world_size > 1 && env.local_world_size == env.world_size) {
     try {
       store_ = make_store(env, std::max(options.join_timeout, timeout_));
       backend_ =
@@ -118,8 +125,31 @@ class process_group {
   }
   c10d::Store& store() { return *store_; }
 
+  /// Collective: `numel` zeroed floats for gradient buckets. When every rank runs on this host they
+  /// lie in memory the ranks share, and allreduce_sum() on any contiguous range of them goes
+  /// through shared memory; otherwise (or when shared memory fails, said once on stderr) they are
+  /// ordinary tensors on device() and Gloo or NCCL reduces them.
+  at::Tensor gradient_buffer(std::int64_t numel) {
+    if (share_host_memory_) {
+      std::string why_not;
+      auto host =
+          host_allreduce::open(*store_, rank_, size_, numel, host_generation_++, timeout_, why_not);
+      if (host) return host_.emplace_back(std::move(host))->buffer();
+      if (rank_ == 0)
+        std::cerr << "[trellis] ddp: gradients go through Gloo, not shared memory: " << why_not
+                  << std::endl;
+    }
+    return torch::zeros({numel}, torch::TensorOptions().dtype(torch::kFloat).device(device()));
+  }
+  /// Whether `tensor` is reduced through shared memory (it lies in a shared gradient_buffer()).
+  bool shares_host_memory(const at::Tensor& tensor) const {
+    return std::any_of(host_.begin(), host_.end(), [&](const auto& h) { return h->holds(tensor); });
+  }
+
   /// In-place sum over ranks, asynchronous: pass the result to wait().
   c10::intrusive_ptr<c10d::Work> allreduce_sum(const at::Tensor& tensor) {
+    for (auto& host : host_)
+      if (host->holds(tensor)) return host->allreduce_sum(tensor);
     std::vector<at::Tensor> t{tensor};
     return backend_->allreduce(t);
   }
@@ -134,8 +164,8 @@ class process_group {
   /// Waits for `work`; a failure (peer gone, timeout) becomes collective_error naming `what`.
   void wait(const c10::intrusive_ptr<c10d::Work>& work, const std::string& what) const {
     try {
-      // Gloo enforces the timeout inside each operation; the longer wait here only guards against
-      // an operation that never started. NCCL's watchdog enforces it for NCCL.
+      // Gloo and the shared-memory path enforce the timeout inside each operation; the longer wait
+      // here only guards against one that never started. NCCL's watchdog enforces it for NCCL.
       if (kind_ == backend_kind::gloo)
         work->wait(2 * timeout_ + std::chrono::seconds(1));
       else
@@ -183,8 +213,11 @@ class process_group {
   std::chrono::milliseconds timeout_;
   backend_kind kind_;
   int device_index_ = 0;
+  bool share_host_memory_;
+  int host_generation_ = 0;  ///< gradient buffers made so far: every rank makes them in one order
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<comm_backend> backend_;
+  std::vector<std::shared_ptr<host_allreduce>> host_;
 };
 
 }  // namespace trellis::core::ddp

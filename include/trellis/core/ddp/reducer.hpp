@@ -8,11 +8,13 @@
 #include <torch/csrc/autograd/variable.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -134,6 +136,10 @@ class reducer {
   }
 
   std::size_t bucket_count() const { return buckets_.size(); }
+  /// Whether the buckets are reduced through shared memory (every rank on one host) or by c10d.
+  bool shares_host_memory() const {
+    return !buckets_.empty() && group_->shares_host_memory(buckets_.front().flat);
+  }
   const process_group& group() const { return *group_; }
 
  private:
@@ -160,14 +166,31 @@ class reducer {
   void build_buckets() {
     torch::NoGradGuard no_grad;
     const auto layout = assign_buckets(params_, options_.caps);
+    std::vector<std::int64_t> sizes;
+    for (const auto& bucket : layout) {
+      std::int64_t numel = 0;
+      for (auto i : bucket) numel += params_[i].numel();
+      sizes.push_back(numel);
+    }
+    // float32 gradients on the group's device share one buffer from the group: on one host it is
+    // shared memory, reduced without sockets. Other dtypes get a tensor per bucket.
+    const bool float_on_group_device =
+        std::all_of(params_.begin(), params_.end(), [&](const at::Tensor& p) {
+          return p.scalar_type() == torch::kFloat && p.device() == group_->device();
+        });
+    const auto all =
+        float_on_group_device
+            ? group_->gradient_buffer(std::accumulate(sizes.begin(), sizes.end(), std::int64_t{0}))
+            : at::Tensor();
     views_.resize(params_.size());
     bucket_of_.resize(params_.size());
+    std::int64_t start = 0;
     for (std::size_t b = 0; b < layout.size(); ++b) {
-      std::int64_t numel = 0;
-      for (auto i : layout[b]) numel += params_[i].numel();
       const auto& head = params_[layout[b].front()];
-      auto flat = torch::zeros({numel}, head.options().requires_grad(false));
-      std::int64_t offset = 0;
+      auto flat = all.defined() ? all.narrow(0, start, sizes[b])
+                                : torch::zeros({sizes[b]}, head.options().requires_grad(false));
+      start += sizes[b];
+      std::int64_t offset = flat.storage_offset();
       for (auto i : layout[b]) {
         // Shares the bucket's storage without being an autograd view, so optimizers may
         // detach_() and zero_() it, and AccumulateGrad adds into it in place.

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <iostream>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -115,7 +116,15 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
   const run_files files{config.run_dir};
   const auto resumed = prepare_model(model, config, files);
   std::optional<ddp::reducer> sync;  // broadcasts rank 0's parameters and buffers
-  if (distributed(ranks)) sync.emplace(model, group);
+  if (distributed(ranks)) {
+    sync.emplace(model, group);
+    std::cout << "[trellis] rank " << rank << ": " << sync->bucket_count()
+              << " gradient bucket(s) reduced through "
+              << (sync->shares_host_memory()                 ? "shared memory"
+                  : ranks->kind() == ddp::backend_kind::nccl ? "NCCL"
+                                                             : "Gloo")
+              << std::endl;
+  }
   const auto optimizer = make_optimizer(config, model.parameters());
   train_result result;
   if (resumed) {
