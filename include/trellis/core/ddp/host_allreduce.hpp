@@ -109,9 +109,11 @@ class host_allreduce {
   /// Whether `t` is a contiguous float32 range of this rank's buffer (and so reduced here).
   bool holds(const at::Tensor& t) const {
     if (t.scalar_type() != torch::kFloat || !t.is_contiguous()) return false;
-    const auto* begin = region(rank_);
-    const auto* p = static_cast<const float*>(t.data_ptr());
-    return p >= begin && p + t.numel() <= begin + numel_;
+    // As addresses: pointers into different allocations have no defined order.
+    const auto begin = reinterpret_cast<std::uintptr_t>(region(rank_));
+    const auto at = reinterpret_cast<std::uintptr_t>(t.data_ptr());
+    return at >= begin && at + static_cast<std::uintptr_t>(t.numel()) * sizeof(float) <=
+                              begin + static_cast<std::uintptr_t>(numel_) * sizeof(float);
   }
 
   /// In-place sum of `t` (held by this buffer) over the host's ranks, asynchronous: the returned
