@@ -70,6 +70,7 @@ def main():
             for _ in range(per_window):
                 step()
             finish_queued_work()
+            dist.barrier()  # the window ends when every rank is done, as in ddp_bench.cpp
             best = max(best, batch * per_window / (time.perf_counter() - start))
     dist.barrier()
     if dist.get_rank() == 0:
