@@ -5,6 +5,8 @@
 # pipeline instantiates new dataset, compute, train, register_model and export_onnx types);
 # "shared" varies only train's epochs and the model name, as pipelines of one code base tend
 # to. Each figure is the best of 3 compiles; the marginal cost is the slope from N=1 to 200.
+# With valgrind installed it also counts the compiler's instructions per distinct pipeline
+# (N=1 to 21), a figure that machine load does not change.
 # usage: compile_time.sh [compiler...]   (default: g++, and clang++ when present)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,10 +57,17 @@ best_of_3() {  # compiler, source, [mode flags: default -O0 -c] -> seconds (best
   echo "$best"
 }
 
+instructions() {  # compiler, source, [mode flags] -> instructions run by the compiler proper
+  # shellcheck disable=SC2086  # the mode is several flags
+  valgrind --tool=cachegrind --cache-sim=no --trace-children=yes --cachegrind-out-file=/dev/null \
+    "$1" -std=c++20 ${3:--O0 -c} -I"$root/include" "$2" -o "$work/out.o" 2>&1 |
+    sed -n 's/.*I *refs: *//p' | tr -d , | sort -n | tail -1
+}
+
 echo 'int main() {}' >"$work/empty.cpp"
 printf '#include <trellis/trellis.hpp>\nint main() {}\n' >"$work/include.cpp"
 for shape in distinct shared; do
-  for n in 1 50 200; do pipelines $n $shape >"$work/$shape$n.cpp"; done
+  for n in 1 21 50 200; do pipelines $n $shape >"$work/$shape$n.cpp"; done
 done
 
 for cxx in "${compilers[@]}"; do
@@ -81,4 +90,12 @@ for cxx in "${compilers[@]}"; do
     printf '  %-8s checking only     %6.2f ms per pipeline  (-fsyntax-only)\n' \
       "$shape" "$(echo "1000 * ($s200 - $s1) / 199" | bc -l)"
   done
+  if command -v valgrind >/dev/null; then
+    for mode in "-O0 -c" -fsyntax-only; do
+      i1=$(instructions "$cxx" "$work/distinct1.cpp" "$mode")
+      i21=$(instructions "$cxx" "$work/distinct21.cpp" "$mode")
+      printf '  distinct instructions     %6.1f M per pipeline  (%s)\n' \
+        "$(echo "($i21 - $i1) / 20 / 1000000" | bc -l)" "$mode"
+    done
+  fi
 done
