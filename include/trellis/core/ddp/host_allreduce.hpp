@@ -116,13 +116,15 @@ class host_allreduce {
                               begin + static_cast<std::uintptr_t>(numel_) * sizeof(float);
   }
 
-  /// In-place sum of `t` (held by this buffer) over the host's ranks, asynchronous: the returned
-  /// work completes, or fails naming the rank that left or timed out, on the group's thread.
-  c10::intrusive_ptr<c10d::Work> allreduce_sum(const at::Tensor& t) {
+  /// In-place sum (or, with `average`, mean) of `t` (held by this buffer) over the host's ranks,
+  /// asynchronous: the returned work completes, or fails naming the rank that left or timed out,
+  /// on the group's thread.
+  c10::intrusive_ptr<c10d::Work> allreduce(const at::Tensor& t, bool average) {
     auto work = c10::make_intrusive<work_item>(rank_);
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back({static_cast<const float*>(t.data_ptr()) - region(rank_), t.numel(), work});
+      queue_.push_back(
+          {static_cast<const float*>(t.data_ptr()) - region(rank_), t.numel(), average, work});
     }
     queued_.notify_one();
     return work;
@@ -146,6 +148,7 @@ class host_allreduce {
   struct job {
     std::int64_t offset;  ///< in floats, from the start of a rank's buffer
     std::int64_t numel;
+    bool average;  ///< divide the sum by the world size in the same pass
     c10::intrusive_ptr<work_item> work;
   };
 
@@ -189,7 +192,7 @@ class host_allreduce {
       // After a failure the ranks' counters no longer line up: every later collective fails too.
       if (!failed_) {
         try {
-          reduce(next.offset, next.numel);
+          reduce(next.offset, next.numel, next.average);
         } catch (...) {
           failed_ = std::current_exception();
         }
@@ -200,7 +203,7 @@ class host_allreduce {
   }
 
   /// One collective: join, sum this rank's slice into every rank's copy, wait until all have.
-  void reduce(std::int64_t offset, std::int64_t numel) {
+  void reduce(std::int64_t offset, std::int64_t numel, bool average) {
     const std::uint32_t seq = ++joined_;
     signal(slot(rank_).arrived, seq);
     for (int r = 0; r < world_; ++r) await(r, &rank_slot::arrived, seq, "join");
@@ -210,6 +213,7 @@ class host_allreduce {
                        end = std::min(numel, begin + per_rank);
     constexpr std::int64_t block = 4096;  // 16 KiB: summed, then copied out while in L1
     std::array<float, block> sum;
+    const auto divisor = static_cast<float>(world_);
     for (std::int64_t at = begin; at < end; at += block) {
       const std::int64_t n = std::min(block, end - at);
       const float* first = region(0) + offset + at;
@@ -218,6 +222,8 @@ class host_allreduce {
         const float* in = region(r) + offset + at;
         for (std::int64_t i = 0; i < n; ++i) sum[static_cast<std::size_t>(i)] += in[i];
       }
+      if (average)
+        for (std::int64_t i = 0; i < n; ++i) sum[static_cast<std::size_t>(i)] /= divisor;
       for (int r = 0; r < world_; ++r)
         std::memcpy(region(r) + offset + at, sum.data(),
                     static_cast<std::size_t>(n) * sizeof(float));

@@ -148,10 +148,12 @@ class process_group {
 
   /// In-place sum over ranks, asynchronous: pass the result to wait().
   c10::intrusive_ptr<c10d::Work> allreduce_sum(const at::Tensor& tensor) {
-    for (auto& host : host_)
-      if (host->holds(tensor)) return host->allreduce_sum(tensor);
-    std::vector<at::Tensor> t{tensor};
-    return backend_->allreduce(t);
+    return allreduce(tensor, false);
+  }
+  /// In-place average over ranks, asynchronous. Through shared memory the division is part of the
+  /// sum's one pass over the data; c10d divides first, then sums.
+  c10::intrusive_ptr<c10d::Work> allreduce_average(const at::Tensor& tensor) {
+    return allreduce(tensor, true);
   }
   /// In-place copy of root's tensor to every rank, asynchronous.
   c10::intrusive_ptr<c10d::Work> broadcast(const at::Tensor& tensor, int root) {
@@ -183,6 +185,14 @@ class process_group {
   }
 
  private:
+  c10::intrusive_ptr<c10d::Work> allreduce(const at::Tensor& tensor, bool average) {
+    for (auto& host : host_)
+      if (host->holds(tensor)) return host->allreduce(tensor, average);
+    if (average) tensor.div_(size_);
+    std::vector<at::Tensor> t{tensor};
+    return backend_->allreduce(t);
+  }
+
   c10::intrusive_ptr<comm_backend> make_gloo([[maybe_unused]] const rank_env& env,
                                              [[maybe_unused]] const std::string& iface) {
 #if TRELLIS_HAVE_GLOO

@@ -269,8 +269,7 @@ class reducer {
   void launch_ready() {
     while (next_launch_ < buckets_.size() && buckets_[next_launch_].pending == 0) {
       auto& b = buckets_[next_launch_++];
-      b.flat.div_(group_->size());
-      b.work = group_->allreduce_sum(b.flat);
+      b.work = group_->allreduce_average(b.flat);
     }
   }
 
