@@ -43,13 +43,17 @@ CPP
   echo 'int main() {}'
 }
 
-best_of_3() {  # compiler, source, [mode flags: default -O0 -c] -> seconds (best of 3)
-  local best="" mode=${3:--O0 -c}
+compile() {  # compiler, source, [mode flags: default -O0 -c], [launcher...]: one compile
+  # shellcheck disable=SC2086  # the mode is several flags
+  "${@:4}" "$1" -std=c++20 ${3:--O0 -c} -I"$root/include" "$2" -o "$work/out.o"
+}
+
+best_of_3() {  # compiler, source, [mode flags] -> seconds (best of 3)
+  local best=""
   for _ in 1 2 3; do
     local start end t
     start=$(date +%s.%N)
-    # shellcheck disable=SC2086  # the mode is several flags
-    "$1" -std=c++20 $mode -I"$root/include" "$2" -o "$work/out.o"
+    compile "$@"
     end=$(date +%s.%N)
     t=$(echo "$end - $start" | bc -l)
     if [ -z "$best" ] || (($(echo "$t < $best" | bc -l))); then best=$t; fi
@@ -58,10 +62,8 @@ best_of_3() {  # compiler, source, [mode flags: default -O0 -c] -> seconds (best
 }
 
 instructions() {  # compiler, source, [mode flags] -> instructions run by the compiler proper
-  # shellcheck disable=SC2086  # the mode is several flags
-  valgrind --tool=cachegrind --cache-sim=no --trace-children=yes --cachegrind-out-file=/dev/null \
-    "$1" -std=c++20 ${3:--O0 -c} -I"$root/include" "$2" -o "$work/out.o" 2>&1 |
-    sed -n 's/.*I *refs: *//p' | tr -d , | sort -n | tail -1
+  compile "$1" "$2" "${3:-}" valgrind --tool=cachegrind --cache-sim=no --trace-children=yes \
+    --cachegrind-out-file=/dev/null 2>&1 | sed -n 's/.*I *refs: *//p' | tr -d , | sort -n | tail -1
 }
 
 echo 'int main() {}' >"$work/empty.cpp"
