@@ -46,11 +46,12 @@ template <class Kind, class Default, class... Ps>
 using param_t = decltype(detail::pick<Kind, Default>(
     static_cast<const detail::param_set<std::index_sequence_for<Ps...>, Ps...>*>(nullptr)));
 
+// __is_same is a builtin of g++ and clang: comparing kinds instantiates no template per pair.
 template <class Kind, class... Ps>
-inline constexpr bool has_param_v = (std::is_same_v<kind_of_t<Ps>, Kind> || ...);
+inline constexpr bool has_param_v = (__is_same(kind_of_t<Ps>, Kind) || ...);
 
 template <class Kind, class... Ps>
-inline constexpr std::size_t count_kind_v = (std::size_t{std::is_same_v<kind_of_t<Ps>, Kind>} + ... + 0);
+inline constexpr std::size_t count_kind_v = (std::size_t{__is_same(kind_of_t<Ps>, Kind)} + ... + 0);
 
 /// True when some kind appears more than once among `Ps` (rule E009).
 template <class... Ps>
@@ -60,7 +61,7 @@ template <class... Kinds>
 struct kind_list {};
 
 template <class Kind, class... Accepted>
-inline constexpr bool is_one_of_v = (std::is_same_v<Kind, Accepted> || ...);
+inline constexpr bool is_one_of_v = (__is_same(Kind, Accepted) || ...);
 
 /// Whether every parameter's kind is accepted (rule E008); folds, no recursion.
 template <class Accepted, class Params>
