@@ -43,18 +43,20 @@ struct rule_list {
 };
 
 namespace detail {
-template <std::size_t Position, class List, class View>
+// LazyView::type is the pipeline_view the broken rule names its context from; it is only
+// instantiated for a broken pipeline.
+template <std::size_t Position, class List, class LazyView>
 struct rule_context {  // Position 0: nothing is broken
   using type = satisfied;
 };
-template <class Rule, class... Rest, class View>
-struct rule_context<1, rule_list<Rule, Rest...>, View> {  // only the broken rule is named
-  using type = typename Rule::template context<View>;
+template <class Rule, class... Rest, class LazyView>
+struct rule_context<1, rule_list<Rule, Rest...>, LazyView> {  // only the broken rule is named
+  using type = typename Rule::template context<typename LazyView::type>;
 };
-template <std::size_t Position, class Rule, class... Rest, class View>
+template <std::size_t Position, class Rule, class... Rest, class LazyView>
   requires(Position > 1)
-struct rule_context<Position, rule_list<Rule, Rest...>, View>
-    : rule_context<Position - 1, rule_list<Rest...>, View> {};
+struct rule_context<Position, rule_list<Rule, Rest...>, LazyView>
+    : rule_context<Position - 1, rule_list<Rest...>, LazyView> {};
 }  // namespace detail
 
 /// Names a stage in a rule's context, e.g. E002_duplicate_stage<in_stage<stage_order::train>>.

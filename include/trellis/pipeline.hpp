@@ -1,10 +1,10 @@
-// pipeline<Stages...> and `operator|`. The operator only asks "is this a stage"; the rules of
-// rules/catalog.hpp fire inside it, once, for the first mistake the new stage makes, and it
-// still returns the longer pipeline so one mistake gives one error, not a cascade.
+// Pipelines and `operator|`. A pipeline is built one stage at a time: `p | s` holds `p` and `s`
+// side by side, so each `|` copies its operands once and adds one stage's facts to the facts
+// its left side already has. The rules of rules/catalog.hpp are evaluated once per `|`; a rule
+// fires in the `|` that makes the mistake, and that `|` still returns the longer pipeline, so
+// one mistake gives one error, not a cascade.
 #pragma once
 #include <cstddef>
-#include <type_traits>
-#include <utility>
 
 #include "trellis/diagnostics.hpp"
 #include "trellis/pipeline_view.hpp"
@@ -15,85 +15,105 @@
 namespace trellis {
 
 namespace detail {
-template <std::size_t I, class S>
-struct slot {  // indexed, so a repeated stage (rule E002) is still a well-formed pipeline
-  S value;
+/// What comes before the first stage: nothing to store, no facts, no stages.
+struct no_stages {
+  static constexpr std::size_t size = 0;
+  static constexpr pipeline_facts facts{};
+  static constexpr std::size_t broken = 0;
+  template <class F>
+  constexpr void for_each(F&&) const {}
 };
-template <class Indices, class... S>
-struct slots;
-template <std::size_t... I, class... S>
-struct slots<std::index_sequence<I...>, S...> : slot<I, S>... {};
 }  // namespace detail
 
-template <stage... Stages>
-struct pipeline : detail::slots<std::index_sequence_for<Stages...>, Stages...> {
-  using view = pipeline_view<Stages...>;
-  static constexpr std::size_t size = sizeof...(Stages);
+/// A pipeline: the pipeline `Prefix` (or nothing) followed by the stage `Last`. Write its type
+/// as `pipeline<S...>`; `pipeline_view_t<P>` gives its stage list to rules and plan writers.
+/// Nothing here names the whole stage list: each `|` only adds its stage's facts, so building
+/// a pipeline of n stages costs n steps, not n².
+template <class Prefix, stage Last>
+struct pipeline_node {
+  static constexpr std::size_t size = Prefix::size + 1;
+  static constexpr pipeline_facts facts = with_stage<Last>(Prefix::facts);
+  /// The 1-based position in the catalog of the first rule broken, or 0.
+  static constexpr std::size_t broken = rules::catalog::first_broken(facts);
+
+  [[no_unique_address]] Prefix prefix;
+  Last last;
 
   /// Calls `f(stage)` for every stage, in pipeline order.
   template <class F>
   constexpr void for_each(F&& f) {
-    for_each_impl(*this, f, std::index_sequence_for<Stages...>{});
+    prefix.for_each(f);
+    f(last);
   }
   template <class F>
   constexpr void for_each(F&& f) const {
-    for_each_impl(*this, f, std::index_sequence_for<Stages...>{});
-  }
-
- private:
-  template <class Self, class F, std::size_t... I>
-  static constexpr void for_each_impl(Self& self, F& f, std::index_sequence<I...>) {
-    (f(static_cast<detail::slot<I, Stages>&>(self).value), ...);
-  }
-  template <class Self, class F, std::size_t... I>
-  static constexpr void for_each_impl(const Self& self, F& f, std::index_sequence<I...>) {
-    (f(static_cast<const detail::slot<I, Stages>&>(self).value), ...);
+    prefix.for_each(f);
+    f(last);
   }
 };
 
 namespace detail {
-template <stage_order O, class... S>
-constexpr std::size_t index_of_order() {  // the first stage of order O, or sizeof...(S)
-  constexpr stage_order orders[] = {S::order...};
-  for (std::size_t i = 0; i < sizeof...(S); ++i)
-    if (orders[i] == O) return i;
-  return sizeof...(S);
-}
-template <std::size_t I, class S>
-constexpr S& value_at(slot<I, S>& s) {  // deduces the stage type from the slot base
-  return s.value;
-}
-template <std::size_t I, class S>
-constexpr const S& value_at(const slot<I, S>& s) {
-  return s.value;
-}
+template <class Prefix, class... S>
+struct nest {
+  using type = Prefix;
+};
+template <class Prefix, class S, class... Rest>
+struct nest<Prefix, S, Rest...> : nest<pipeline_node<Prefix, S>, Rest...> {};
 }  // namespace detail
 
-/// The pipeline's stage of order O (the first one, should a stage repeat); the pipeline must
-/// have one: `get<stage_order::train>(p).lr = 0.1;`.
-template <stage_order O, class... S>
-constexpr auto& get(pipeline<S...>& p) {
-  static_assert(pipeline_view<S...>::template has<O>, "the pipeline has no stage of this order");
-  return detail::value_at<detail::index_of_order<O, S...>()>(p);
-}
-template <stage_order O, class... S>
-constexpr const auto& get(const pipeline<S...>& p) {
-  static_assert(pipeline_view<S...>::template has<O>, "the pipeline has no stage of this order");
-  return detail::value_at<detail::index_of_order<O, S...>()>(p);
-}
+/// The type of `s1 | s2 | ... | sn`.
+template <stage... S>
+  requires(sizeof...(S) > 0)
+using pipeline = typename detail::nest<detail::no_stages, S...>::type;
+
+namespace detail {
+template <class Pipeline, class... Later>
+struct view_of {  // reached no_stages: Later holds every stage, in order
+  using type = pipeline_view<Later...>;
+};
+template <class Prefix, class Last, class... Later>
+struct view_of<pipeline_node<Prefix, Last>, Later...> : view_of<Prefix, Last, Later...> {};
+}  // namespace detail
+
+/// `pipeline_view<S...>` of the pipeline `pipeline<S...>`.
+template <class Pipeline>
+using pipeline_view_t = typename detail::view_of<Pipeline>::type;
 
 template <class T>
 inline constexpr bool is_pipeline_v = false;
-template <class... S>
-inline constexpr bool is_pipeline_v<pipeline<S...>> = true;
+template <class Prefix, class Last>
+inline constexpr bool is_pipeline_v<pipeline_node<Prefix, Last>> = true;
+
+/// The pipeline's stage of order O (the first one, should a stage repeat); the pipeline must
+/// have one: `get<stage_order::train>(p).lr = 0.1;`.
+template <stage_order O, class Prefix, class Last>
+constexpr auto& get(pipeline_node<Prefix, Last>& p) {
+  static_assert(pipeline_node<Prefix, Last>::facts.with(O),
+                "the pipeline has no stage of this order");
+  if constexpr (Prefix::facts.with(O))
+    return get<O>(p.prefix);
+  else
+    return p.last;
+}
+template <stage_order O, class Prefix, class Last>
+constexpr const auto& get(const pipeline_node<Prefix, Last>& p) {
+  static_assert(pipeline_node<Prefix, Last>::facts.with(O),
+                "the pipeline has no stage of this order");
+  if constexpr (Prefix::facts.with(O))
+    return get<O>(p.prefix);
+  else
+    return p.last;
+}
 
 /// The first rule a pipeline (or a single stage) breaks, or `satisfied`.
 template <class P>
 struct check;
-template <class... S>
-struct check<pipeline<S...>> {
-  static constexpr std::size_t broken = rules::catalog::first_broken(facts_v<S...>);
-  using type = typename detail::rule_context<broken, rules::catalog, pipeline_view<S...>>::type;
+template <class Prefix, class Last>
+struct check<pipeline_node<Prefix, Last>> {
+  static constexpr std::size_t broken = pipeline_node<Prefix, Last>::broken;
+  // The stage list is only spelled out once a rule is broken, to name the offending stages.
+  using type = typename detail::rule_context<broken, rules::catalog,
+                                             detail::view_of<pipeline_node<Prefix, Last>>>::type;
 };
 template <stage S>
 struct check<S> : check<pipeline<S>> {};
@@ -103,29 +123,31 @@ using check_t = typename check<P>::type;
 template <class P>
 inline constexpr bool is_valid_v = is_satisfied_v<check_t<P>>;
 
-// Stages are trivially copyable (see text.hpp), so `|` only copies slots, and is inlined even at
-// -O0 so no function is emitted per pipeline type. A rule fires once, in the `|` that makes the
-// mistake: only when the shorter pipeline (checked by the `|` that made it) broke no rule.
+// Stages are trivially copyable (see text.hpp), so `|` only copies its two operands, and is
+// inlined even at -O0 so no function is emitted per pipeline type. A rule fires in the `|` that
+// makes the mistake: only when the shorter pipeline (checked by the `|` that made it) broke none.
 namespace detail {
 /// A pipeline of one stage (`trellis::main` takes a lone stage too).
 template <stage S>
 constexpr pipeline<S> as_pipeline(const S& s) {
-  return {{slot<0, S>{s}}};
+  return {{}, s};
 }
 }  // namespace detail
 
 template <stage L, stage R>
-[[gnu::always_inline]] constexpr pipeline<L, R> operator|(const L& lhs, const R& rhs) {
-  if constexpr (check<pipeline<L, R>>::broken != 0) rules::diagnose(check_t<pipeline<L, R>>{});
-  return {{detail::slot<0, L>{lhs}, detail::slot<1, R>{rhs}}};
+[[gnu::always_inline]] constexpr pipeline_node<pipeline_node<detail::no_stages, L>, R> operator|(
+    const L& lhs, const R& rhs) {
+  using longer = pipeline_node<pipeline_node<detail::no_stages, L>, R>;
+  if constexpr (longer::broken != 0) rules::diagnose(check_t<longer>{});
+  return {{{}, lhs}, rhs};
 }
-// Deduces the slot indices from pipeline<S...>'s base class, so no helper is instantiated.
-template <std::size_t... I, class... S, stage R>
-[[gnu::always_inline]] constexpr pipeline<S..., R> operator|(
-    const detail::slots<std::index_sequence<I...>, S...>& lhs, const R& rhs) {
-  if constexpr (check<pipeline<S..., R>>::broken != 0 && check<pipeline<S...>>::broken == 0)
-    rules::diagnose(check_t<pipeline<S..., R>>{});
-  return {{static_cast<const detail::slot<I, S>&>(lhs)..., detail::slot<sizeof...(S), R>{rhs}}};
+template <class Prefix, class Last, stage R>
+[[gnu::always_inline]] constexpr pipeline_node<pipeline_node<Prefix, Last>, R> operator|(
+    const pipeline_node<Prefix, Last>& lhs, const R& rhs) {
+  using longer = pipeline_node<pipeline_node<Prefix, Last>, R>;
+  if constexpr (longer::broken != 0 && pipeline_node<Prefix, Last>::broken == 0)
+    rules::diagnose(check_t<longer>{});
+  return {lhs, rhs};
 }
 
 }  // namespace trellis

@@ -17,7 +17,7 @@ template <class Pipeline>
 struct backend<local_backend, Pipeline> {
   static constexpr bool available = true;
   static int run(Pipeline&, const plan::run_plan& plan, const cli::options& o) {
-    const auto report = backends::local::run_job(plan, o, std::string{plan::to_std(Pipeline::view::trn::experiment)});
+    const auto report = backends::local::run_job(plan, o, std::string{plan::to_std(pipeline_view_t<Pipeline>::trn::experiment)});
     if (report.exit_code == 0) {
       std::cout << "[trellis] run " << report.run.id << " completed in " << report.seconds << " s";
       if (const auto best = core::best_logged_value(report.run.root / "metrics.jsonl", "val_accuracy"))

@@ -30,7 +30,7 @@ inline void fill_ranks(run_plan& plan, bool use_gpus) {
 
 template <class Pipeline>
 run_plan make_plan(const Pipeline& p, const cli::options& o) {
-  using V = typename Pipeline::view;
+  using V = pipeline_view_t<Pipeline>;
   using target = typename V::target;
   run_plan plan;
   plan.program = o.program;

@@ -1,7 +1,7 @@
-// pipeline_facts: every value a rule reads, gathered by one fold over the stages into a
-// constexpr struct. Rules are then plain constexpr predicates on values, so checking a
-// pipeline costs a constant evaluation instead of hundreds of template instantiations
-// (the per-pipeline compile-time budget is a few milliseconds).
+// pipeline_facts: every value a rule reads, gathered stage by stage into a constexpr struct.
+// Rules are then plain constexpr predicates on values, so checking a pipeline costs a constant
+// evaluation instead of hundreds of template instantiations (the per-pipeline compile-time
+// budget is a few milliseconds).
 #pragma once
 #include <cstddef>
 #include <type_traits>
@@ -139,14 +139,12 @@ constexpr void add_stage(pipeline_facts& f) {
 }
 }  // namespace detail
 
-template <class... S>
-constexpr pipeline_facts make_facts() {
-  pipeline_facts f;
-  (detail::add_stage<S>(f), ...);
+/// The facts of a pipeline one stage longer: each `|` adds its stage to the facts of the
+/// pipeline it extends, so a pipeline of n stages reads each stage's traits once, not n times.
+template <class S>
+constexpr pipeline_facts with_stage(pipeline_facts f) {
+  detail::add_stage<S>(f);
   return f;
 }
-
-template <class... S>
-inline constexpr pipeline_facts facts_v = make_facts<S...>();
 
 }  // namespace trellis

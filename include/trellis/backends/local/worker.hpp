@@ -80,7 +80,7 @@ inline std::filesystem::path registered_model(const std::filesystem::path& works
 
 template <class Pipeline>
 int run_worker(Pipeline& p, const cli::options& o) {
-  using V = typename Pipeline::view;
+  using V = pipeline_view_t<Pipeline>;
   static_assert(V::has_dataset && V::has_train, "a worker needs a dataset and a train stage");
   const auto env = core::ddp::read_rank_env();
   detail::redirect_output_to_rank_log(env.rank);
