@@ -19,12 +19,11 @@
 
 namespace trellis {
 
-inline constexpr std::size_t max_stages = 16;
-
 struct pipeline_facts {
-  // structure
+  // structure, kept as flags as stages are added (facts are copied once per `|`)
   std::size_t count = 0;
-  stage_order orders[max_stages]{};
+  stage_order last_order{};
+  bool out_of_order = false, repeated_stage = false;
   bool has[static_cast<std::size_t>(stage_order::count)]{};
   bool unknown_param = false, repeated_param = false, missing_param = false;
   // dataset
@@ -129,11 +128,15 @@ constexpr void add_facts(pipeline_facts& f, const export_onnx<Ps...>*) {
 
 template <class S>
 constexpr void add_stage(pipeline_facts& f) {
-  if (f.count < max_stages) f.orders[f.count] = S::order;
+  f.out_of_order = f.out_of_order || (f.count > 0 && S::order < f.last_order);
+  f.last_order = S::order;
   ++f.count;
   add_param_facts<S>(f);  // every occurrence: E008-E010 come before E002 in the catalog
   // A repeated stage keeps the values of its first occurrence (rule E002 reports it).
-  if (f.with(S::order)) return;
+  if (f.with(S::order)) {
+    f.repeated_stage = true;
+    return;
+  }
   f.has[static_cast<std::size_t>(S::order)] = true;
   add_facts(f, static_cast<const S*>(nullptr));
 }

@@ -13,18 +13,6 @@
 namespace trellis::rules {
 
 namespace detail {
-constexpr bool order_breaks(const pipeline_facts& f) {
-  for (std::size_t i = 1; i < f.count && i < max_stages; ++i)
-    if (f.orders[i] < f.orders[i - 1]) return true;
-  return false;
-}
-constexpr bool stage_repeats(const pipeline_facts& f) {
-  for (std::size_t i = 1; i < f.count && i < max_stages; ++i)
-    for (std::size_t j = 0; j < i; ++j)
-      if (f.orders[i] == f.orders[j]) return true;
-  return false;
-}
-
 // The offending stages, for the rule's context (only computed once a rule is broken).
 template <class V>
 constexpr std::size_t first_order_break() {  // index of the first stage placed too early
@@ -93,7 +81,7 @@ using offending_t = typename stages_of<V>::template first<Find>::found;
 template <class... Ctx>
 struct E001_stage_order : rule<1> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return detail::order_breaks(f);
+    return f.out_of_order;
   }
   template <class V>
   using context = E001_stage_order<in_stage<V::orders[detail::first_order_break<V>()]>,
@@ -110,7 +98,7 @@ constexpr void diagnose(E001_stage_order<C...>) {
 template <class... Ctx>
 struct E002_duplicate_stage : rule<2> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return detail::stage_repeats(f);
+    return f.repeated_stage;
   }
   template <class V>
   using context = E002_duplicate_stage<in_stage<V::orders[detail::first_repeat<V>()]>>;
