@@ -202,7 +202,8 @@ class host_allreduce {
     }
   }
 
-  /// One collective: join, sum this rank's slice into every rank's copy, wait until all have.
+  /// One collective: join, sum this rank's slice into every rank's copy (divided by the world
+  /// size with `average`), wait until all have.
   void reduce(std::int64_t offset, std::int64_t numel, bool average) {
     const std::uint32_t seq = ++joined_;
     signal(slot(rank_).arrived, seq);
