@@ -5,8 +5,10 @@
 # trellis through Gloo instead of shared memory. Prints per-rank images/s and ratios.
 #   default: the CPU, Gloo, 1 thread per rank, world sizes 1 and 2.
 #   --cuda:  one GPU, NCCL, world size 1 (NCCL puts one rank on each GPU).
-# Each figure is the best of 3 runs (each the best of 5 timing windows), the variants
-# interleaved so machine noise hits all alike.
+# Each speed is the best of 3 runs (each the best of 7 timing windows), the variants
+# interleaved so machine noise hits all alike. The sync cost is given twice: from those best
+# speeds, and as the median over the runs of each run's median over its adjacent (synced,
+# no-sync) window pairs, which a burst of load during one window does not move.
 # usage: ddp_benchmark.sh [--cuda] PATH/TO/ddp_bench     (PYTHON: the interpreter with torch)
 set -euo pipefail
 device=cpu
@@ -32,6 +34,7 @@ torchrun() {  # world, program...; prints rank 0's JSON line, or the run's log a
 }
 field() { sed -n "s/.*\"$1\": \([0-9.e+-]*\).*/\1/p" <<<"$2"; }  # key, JSON line
 best() { printf '%s\n' "$@" | sort -g | tail -1; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 ratio() { awk "BEGIN{printf \"%.2fx\", $1 / $2}"; }
 
 if [[ $device == cuda ]]; then
@@ -39,17 +42,18 @@ if [[ $device == cuda ]]; then
 else
   rows=("small_cnn 28 64 300" "resnet18 64 32 30") worlds=(1 2)
 fi
-printf '%-10s %5s %5s %5s %5s | %10s %10s %10s %10s | %7s %7s %9s\n' model side batch world device \
-  "trellis/s" "python/s" "no-sync/s" "gloo/s" "vs py" "vs gloo" "sync cost"
+printf '%-10s %5s %5s %5s %5s | %10s %10s %10s %10s | %7s %7s %9s %7s\n' model side batch world device \
+  "trellis/s" "python/s" "no-sync/s" "gloo/s" "vs py" "vs gloo" "sync cost" "paired"
 for row in "${rows[@]}"; do
   read -r model side batch steps <<<"$row"
   for world in "${worlds[@]}"; do
     # Ranks on one host reduce through shared memory; the gloo column turns that off.
     with_gloo=$([[ $device == cpu && $world -gt 1 ]] && echo 1 || echo 0)
-    core=() nosync=() py=() gloo=()
+    core=() nosync=() paired=() py=() gloo=()
     for _ in 1 2 3; do
       line=$(torchrun "$world" --no_python "$bench" "$model" "$side" "$batch" "$steps" "$device")
       core+=("$(field images_per_s "$line")") nosync+=("$(field no_sync_images_per_s "$line")")
+      paired+=("$(field paired_sync_cost "$line")")
       py+=("$(field images_per_s "$(torchrun "$world" "$here/python_ddp_bench.py" "$model" "$side" "$batch" "$steps" \
         sync "$device")")")
       if ((with_gloo)); then
@@ -59,10 +63,12 @@ for row in "${rows[@]}"; do
     done
     c=$(best "${core[@]}") p=$(best "${py[@]}") n=$(best "${nosync[@]}")
     g=$( ((with_gloo)) && awk "BEGIN{printf \"%.1f\", $(best "${gloo[@]}")}" || echo -)
-    printf '%-10s %5s %5s %5s %5s | %10.1f %10.1f %10.1f %10s | %7s %7s %8.1f%%\n' "$model" "$side" "$batch" \
-      "$world" "$device" "$c" "$p" "$n" "$g" "$(ratio "$c" "$p")" "$( ((with_gloo)) && ratio "$c" "$g" || echo -)" \
-      "$(awk "BEGIN{print 100 * ($n / $c - 1)}")"
+    printf '%-10s %5s %5s %5s %5s | %10.1f %10.1f %10.1f %10s | %7s %7s %8.1f%% %6.1f%%\n' "$model" "$side" \
+      "$batch" "$world" "$device" "$c" "$p" "$n" "$g" "$(ratio "$c" "$p")" \
+      "$( ((with_gloo)) && ratio "$c" "$g" || echo -)" "$(awk "BEGIN{print 100 * ($n / $c - 1)}")" \
+      "$(awk "BEGIN{print 100 * $(median "${paired[@]}")}")"
   done
 done
 echo "no-sync: the same trellis processes in alternate windows without gradient sync; gloo: trellis with"
-echo "TRELLIS_HOST_ALLREDUCE=0; sync cost: extra time per synced step over a no-sync step (target <= 5% on resnet18)"
+echo "TRELLIS_HOST_ALLREDUCE=0; sync cost: extra time per synced step over a no-sync step (target <= 5% on resnet18),"
+echo "from the best speeds; paired: the median over adjacent synced/no-sync window pairs"

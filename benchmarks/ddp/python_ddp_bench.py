@@ -58,7 +58,7 @@ def main():
         optimizer.step()
 
     # The best of several windows, as in ddp_bench.cpp (and timeit): noise only slows a window.
-    windows, per_window = 5, max(1, steps // 5)
+    windows, per_window = 7, max(1, steps // 5)  # as many windows as ddp_bench.cpp times per mode
     best = 0.0
     with model.no_sync() if mode == "nosync" else contextlib.nullcontext():
         for _ in range(5):
