@@ -3,6 +3,7 @@
 // header is what lets trellis::main train without --dry-run.
 #pragma once
 #include <iostream>
+#include <string>
 
 #include "trellis/backend.hpp"
 #include "trellis/backends/local/driver.hpp"
@@ -12,6 +13,21 @@
 #include "trellis/main.hpp"
 
 namespace trellis {
+
+namespace backends::local {
+/// The pipeline's stages after `train` that this backend does not carry out, comma-separated;
+/// a run says so rather than leave a registration or an export silently undone.
+template <class Pipeline>
+std::string stages_not_carried_out() {
+  std::string names;
+  for (const auto order : {stage_order::register_model, stage_order::export_onnx}) {
+    if (!Pipeline::facts.with(order)) continue;
+    const text_view keyword = stage_keywords[static_cast<std::size_t>(order)];
+    names += (names.empty() ? "" : ", ") + std::string{keyword.data(), keyword.size()};
+  }
+  return names;
+}
+}  // namespace backends::local
 
 template <class Pipeline>
 struct backend<local_backend, Pipeline> {
@@ -23,6 +39,10 @@ struct backend<local_backend, Pipeline> {
       if (const auto best = core::best_logged_value(report.run.root / "metrics.jsonl", "val_accuracy"))
         std::cout << "; best val_accuracy " << *best;
       std::cout << "; outputs in " << (report.run.root / "outputs").string() << "\n";
+      if (const auto skipped = backends::local::stages_not_carried_out<Pipeline>(); !skipped.empty())
+        std::cout << "[trellis] " << skipped << ": not carried out by the local backend in this "
+                  << "version; the trained model is " << (report.run.root / "outputs" / "model.pt").string()
+                  << "\n";
     }
     return report.exit_code;
   }

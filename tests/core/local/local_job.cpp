@@ -14,11 +14,11 @@ using folder = dataset<image_folder, classes<3>, input_shape<1, 28, 28>>;
 using cnn = train<models::small_cnn, epochs<1>, adam, experiment<"local-test">>;
 using cnn2 = train<models::small_cnn, epochs<2>, adam, experiment<"local-test">>;
 
-template <class Data, class Dist, class Train, class Target = local::cpu>
+template <class Data, class Dist, class Train, class Target = local::cpu, class... After>
 int job(int argc, char** argv, const char* root) {
-  return trellis::main(Data{.root = root, .subset = 2048} | compute<Target>{} | Dist{} |
-                           Train{.lr = 2e-3, .batch = 64, .schedule = "constant"},
-                       argc, argv);
+  auto through_train = Data{.root = root, .subset = 2048} | compute<Target>{} | Dist{} |
+                       Train{.lr = 2e-3, .batch = 64, .schedule = "constant"};
+  return trellis::main((through_train | ... | After{}), argc, argv);
 }
 }  // namespace
 
@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
                                  ? std::getenv("TRELLIS_TEST_FASHION")
                                  : "/usr/share/datasets/fashion-mnist";
   if (which == "per_process")
-    return job<fashion, distributed<PyTorch, nodes<2>, procs<2>>, cnn>(argc, argv, fashion_root);
+    return job<fashion, distributed<PyTorch, nodes<2>, procs<2>>, cnn, local::cpu,
+               register_model<"local-test">, export_onnx<opset<17>>>(argc, argv, fashion_root);
   if (which == "per_node")
     return job<fashion, distributed<PyTorch, nodes<2>, procs<2>, per_node>, cnn>(argc, argv,
                                                                                  fashion_root);
