@@ -10,6 +10,7 @@
 #include "trellis/backends/local/node_launcher.hpp"
 #include "trellis/backends/local/worker.hpp"
 #include "trellis/core/train/metrics_log.hpp"
+#include "trellis/core/train/run_files.hpp"
 #include "trellis/main.hpp"
 
 namespace trellis {
@@ -35,14 +36,14 @@ struct backend<local_backend, Pipeline> {
   static int run(Pipeline&, const plan::run_plan& plan, const cli::options& o) {
     const auto report = backends::local::run_job(plan, o, std::string{plan::to_std(pipeline_view_t<Pipeline>::trn::experiment)});
     if (report.exit_code == 0) {
+      const core::run_files files(report.run.root);
       std::cout << "[trellis] run " << report.run.id << " completed in " << report.seconds << " s";
-      if (const auto best = core::best_logged_value(report.run.root / "metrics.jsonl", "val_accuracy"))
+      if (const auto best = core::best_logged_value(files.metrics, "val_accuracy"))
         std::cout << "; best val_accuracy " << *best;
-      std::cout << "; outputs in " << (report.run.root / "outputs").string() << "\n";
+      std::cout << "; outputs in " << files.model.parent_path().string() << "\n";
       if (const auto skipped = backends::local::stages_not_carried_out<Pipeline>(); !skipped.empty())
         std::cout << "[trellis] " << skipped << ": not carried out by the local backend in this "
-                  << "version; the trained model is " << (report.run.root / "outputs" / "model.pt").string()
-                  << "\n";
+                  << "version; the trained model is " << files.model.string() << "\n";
     }
     return report.exit_code;
   }
