@@ -15,6 +15,7 @@
 #include <trellis/core/ddp/rank_env.hpp>
 #include <trellis/core/ddp/reducer.hpp>
 #include <trellis/core/models/make_model.hpp>
+#include <trellis/core/process/host_memory.hpp>
 
 using namespace trellis;
 
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   const std::int64_t side = std::stoll(argv[2]), batch = std::stoll(argv[3]),
                      steps = std::stoll(argv[4]);
   torch::set_num_threads(1);
+  core::process::keep_freed_host_memory();  // as train_rank does
   torch::manual_seed(1);
 
   const auto env = core::ddp::read_rank_env();
