@@ -73,12 +73,14 @@ TEST_CASE("backend follows the compute target; --backend=local rehearses an Azur
          | environment<curated::pytorch_cuda>{}
          | compute<azure::nc48ads_a100_v4>{}
          | distributed<PyTorch, nodes<2>, procs<2>>{}
-         | train<models::resnet18>{};
+         | train<models::resnet18>{}
+         | register_model<"birds">{};
   const auto cloud = plan::make_plan(p, opts());
   CHECK(cloud.backend == "azure");
   CHECK(cloud.collective == "nccl");
   CHECK(cloud.ranks[3].device == "cuda:1");  // node 1, local rank 1
   CHECK(cloud.mode == "azure: 2 x Standard_NC48ads_A100_v4 in cluster 'trellis-gpu'");
+  CHECK(cloud.not_carried_out.empty());  // the local backend is the one that leaves it undone
 
   const auto rehearsal = plan::make_plan(p, opts("local"));
   CHECK(rehearsal.backend == "local");
@@ -90,6 +92,7 @@ TEST_CASE("backend follows the compute target; --backend=local rehearses an Azur
     CHECK(rehearsal.ranks[3].device == "cpu");
     CHECK_THAT(rehearsal.mode, Catch::Contains("Gloo on CPU instead of NCCL"));
   }
+  CHECK(rehearsal.not_carried_out == std::vector<std::string>{"register_model"});
   CHECK(rehearsal.ok());
 }
 
@@ -203,4 +206,9 @@ TEST_CASE("plan JSON: valid, complete and the same bytes every time") {
   REQUIRE(j["ranks"].size() == 2);
   CHECK(j["ranks"][1]["node"] == 1);
   CHECK(j["checks"][0]["check"] == "dataset.layout");
+  // This version's local backend trains; it says up front which stages it leaves undone.
+  CHECK(j["not_carried_out"] == nlohmann::json::array({"register_model", "export_onnx"}));
+  CHECK_THAT(plan::plan_summary(plan),
+             Catch::Contains("not done  register_model, export_onnx: not carried out by the local "
+                             "backend in this version"));
 }

@@ -15,21 +15,6 @@
 
 namespace trellis {
 
-namespace backends::local {
-/// The pipeline's stages after `train` that this backend does not carry out, comma-separated;
-/// a run says so rather than leave a registration or an export silently undone.
-template <class Pipeline>
-std::string stages_not_carried_out() {
-  std::string names;
-  for (const auto order : {stage_order::register_model, stage_order::export_onnx}) {
-    if (!Pipeline::facts.with(order)) continue;
-    const text_view keyword = stage_keywords[static_cast<std::size_t>(order)];
-    names += (names.empty() ? "" : ", ") + std::string{keyword.data(), keyword.size()};
-  }
-  return names;
-}
-}  // namespace backends::local
-
 template <class Pipeline>
 struct backend<local_backend, Pipeline> {
   static constexpr bool available = true;
@@ -41,9 +26,10 @@ struct backend<local_backend, Pipeline> {
       if (const auto best = core::best_logged_value(files.metrics, "val_accuracy"))
         std::cout << "; best val_accuracy " << *best;
       std::cout << "; outputs in " << files.model.parent_path().string() << "\n";
-      if (const auto skipped = backends::local::stages_not_carried_out<Pipeline>(); !skipped.empty())
-        std::cout << "[trellis] " << skipped << ": not carried out by the local backend in this "
-                  << "version; the trained model is " << files.model.string() << "\n";
+      // The plan already said so; the end of the run says where the model is instead.
+      if (!plan.not_carried_out.empty())
+        std::cout << "[trellis] " << plan.not_carried_out_list() << ": not carried out by the local "
+                  << "backend in this version; the trained model is " << files.model.string() << "\n";
     }
     return report.exit_code;
   }

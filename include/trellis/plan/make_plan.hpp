@@ -78,6 +78,11 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
     use_gpus = false;
   }
   fill_ranks(plan, use_gpus);
+  // The local backend trains; registering and exporting belong to the model registry.
+  if (plan.backend == "local") {
+    if constexpr (V::has_register) plan.not_carried_out.emplace_back("register_model");
+    if constexpr (V::has_export) plan.not_carried_out.emplace_back("export_onnx");
+  }
 
   if constexpr (V::has_dataset) {
     // Azure jobs upload a local dataset folder, so it is checked for both backends; only a

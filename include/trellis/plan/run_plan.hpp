@@ -32,12 +32,20 @@ struct run_plan {
   std::size_t gpus_per_node = 0;
   std::vector<rank_slot> ranks;
   std::vector<machine_check> checks;
+  /// Stages of the pipeline this backend does not carry out in this version (their keywords).
+  std::vector<std::string> not_carried_out;
 
   [[nodiscard]] std::size_t world_size() const { return nodes * procs; }
   [[nodiscard]] bool ok() const {
     for (const auto& c : checks)
       if (!c.ok) return false;
     return true;
+  }
+  /// `not_carried_out` as one comma-separated line ("" when every stage is carried out).
+  [[nodiscard]] std::string not_carried_out_list() const {
+    std::string names;
+    for (const auto& stage : not_carried_out) names += (names.empty() ? "" : ", ") + stage;
+    return names;
   }
 };
 

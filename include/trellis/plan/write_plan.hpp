@@ -82,6 +82,9 @@ std::string plan_json(const Pipeline& p, const run_plan& plan) {
   for (const auto& c : plan.checks)
     out.begin_object().key("check").value(c.name).key("ok").value(c.ok).key("detail").value(c.detail).end_object();
   out.end_array();
+  out.key("not_carried_out").begin_array();
+  for (const auto& stage : plan.not_carried_out) out.value(stage);
+  out.end_array();
   out.end_object();
   return out.str();
 }
@@ -97,6 +100,9 @@ inline std::string plan_summary(const run_plan& plan) {
     s += " " + std::to_string(r.global_rank) + "@node" + std::to_string(r.node) + "/" + r.device;
   s += "\n  checks\n";
   for (const auto& c : plan.checks) s += std::string{"    ["} + (c.ok ? "ok" : "FAILED") + "] " + c.name + ": " + c.detail + "\n";
+  if (!plan.not_carried_out.empty())
+    s += "  not done  " + plan.not_carried_out_list() + ": not carried out by the " + plan.backend +
+         " backend in this version\n";
   return s;
 }
 
