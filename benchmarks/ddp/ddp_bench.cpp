@@ -15,7 +15,7 @@
 #include <trellis/core/ddp/rank_env.hpp>
 #include <trellis/core/ddp/reducer.hpp>
 #include <trellis/core/models/make_model.hpp>
-#include <trellis/core/process/host_memory.hpp>
+#include <trellis/core/process/rank_process.hpp>
 
 using namespace trellis;
 
@@ -27,8 +27,7 @@ int main(int argc, char** argv) {
   const std::string model_name = argv[1], device_kind = argc == 6 ? argv[5] : "cpu";
   const std::int64_t side = std::stoll(argv[2]), batch = std::stoll(argv[3]),
                      steps = std::stoll(argv[4]);
-  torch::set_num_threads(1);
-  core::process::keep_freed_host_memory();  // as train_rank does
+  core::process::prepare_rank_process(1);  // as train_rank does, with one thread per rank
   torch::manual_seed(1);
 
   const auto env = core::ddp::read_rank_env();

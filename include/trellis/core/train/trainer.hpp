@@ -23,7 +23,7 @@
 #include "trellis/core/ddp/reducer.hpp"
 #include "trellis/core/models/classifier.hpp"
 #include "trellis/core/models/transfer.hpp"
-#include "trellis/core/process/host_memory.hpp"
+#include "trellis/core/process/rank_process.hpp"
 #include "trellis/core/serialization/state_dict.hpp"
 #include "trellis/core/train/best_model.hpp"
 #include "trellis/core/train/checkpoint.hpp"
@@ -111,8 +111,7 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
   ddp::process_group* const ranks = group.get();
   const int rank = ranks ? ranks->rank() : 0, world = ranks ? ranks->size() : 1;
   const bool leader = rank == 0;
-  if (config.threads > 0) torch::set_num_threads(static_cast<int>(config.threads));
-  process::keep_freed_host_memory();
+  process::prepare_rank_process(config.threads);
   torch::manual_seed(config.seed + static_cast<std::uint64_t>(rank));  // dropout differs by rank
 
   const run_files files{config.run_dir};
