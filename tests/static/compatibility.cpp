@@ -1,4 +1,4 @@
-// Compatibility rules E011-E022 as check results: collective back end vs device, environment vs
+// Compatibility rules E011-E022 and E036 as check results: collective back end vs device, environment vs
 // GPU, MPI and reserved names, CUDA vs GPU model, retired VM sizes, checkpoints, ONNX export.
 #include <trellis/trellis.hpp>
 
@@ -117,6 +117,17 @@ static_assert(is_valid_v<pipeline<fowl, cuda_env, compute<azure::nc24ads_a100_v4
 static_assert(is_valid_v<pipeline<fowl, cuda_env, compute<azure::nc24ads_a100_v4, low_priority>, resnet>>);
 static_assert(is_valid_v<pipeline<fowl, cuda_env, compute<azure::nc24ads_a100_v4, dedicated>,
                                   train<models::resnet18, checkpoint_every<0>>>>);
+
+// E036: low_priority is for Azure compute; local targets take dedicated (their default) only.
+static_assert(std::is_same_v<check_t<pipeline<fowl, compute<local::cpu, low_priority>, resnet>>,
+                             rules::E036_low_priority_on_local_target<low_priority, local::cpu>>);
+static_assert(std::is_same_v<check_t<compute<local::cuda<gpus<2>>, low_priority>>,
+                             rules::E036_low_priority_on_local_target<low_priority, local::cuda<gpus<2>>>>);
+// It comes before E017: without checkpoints too, the priority itself is the mistake.
+static_assert(is_rule_v<check_t<pipeline<fowl, compute<local::cpu, low_priority>,
+                                         train<models::resnet18, checkpoint_every<0>>>>,
+                        rules::E036_low_priority_on_local_target>);
+static_assert(is_valid_v<pipeline<fowl, compute<local::cpu, dedicated>, resnet>>);
 
 // E018: export_onnx of a model that declares it cannot be exported.
 static_assert(std::is_same_v<check_t<pipeline<fowl, on_cpu, train<models::user<deformable_detector>>, reg,

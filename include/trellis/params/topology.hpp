@@ -100,7 +100,8 @@ struct dedicated final {
   using kind = kinds::priority;
   static constexpr text_view name = "Dedicated";
 };
-/// Preemptible VMs: cheaper, but a job must checkpoint to survive eviction (rule E017).
+/// Preemptible VMs: cheaper, but a job must checkpoint to survive eviction (rule E017); Azure
+/// compute only (rule E036).
 struct low_priority final {
   using kind = kinds::priority;
   static constexpr text_view name = "LowPriority";

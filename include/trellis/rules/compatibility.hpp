@@ -1,5 +1,6 @@
-// Compatibility rules E011-E022: collective back end vs device, environment vs GPU and MPI,
-// reserved names, CUDA vs GPU model, retired VM sizes, checkpoint needs, ONNX export.
+// Compatibility rules E011-E022 and E036: collective back end vs device, environment vs GPU and
+// MPI, reserved names, CUDA vs GPU model, retired VM sizes, priority and checkpoint needs, ONNX
+// export.
 #pragma once
 #include <type_traits>
 
@@ -142,6 +143,19 @@ constexpr void diagnose(E016_retired_vm_size<azure::nc24s_v3, C...>) {
   static_assert(dependent_false<C...>,
                 "[trellis E016] compute: azure::nc24s_v3 (Standard_NC24s_v3, 4x V100) was retired "
                 "on 2025-09-30. Fix: use azure::nc96ads_a100_v4.");
+}
+
+template <class... Ctx>
+struct E036_low_priority_on_local_target : rule<36> {
+  static constexpr bool violated(const pipeline_facts& f) { return f.low_priority && f.target_local; }
+  template <class V>
+  using context = E036_low_priority_on_local_target<low_priority, typename V::target>;
+};
+template <class... C>
+constexpr void diagnose(E036_low_priority_on_local_target<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E036] compute: low_priority is a priority of Azure ML compute; a local "
+                "target is never preempted. Fix: remove low_priority, or pick an Azure VM size.");
 }
 
 template <class... Ctx>

@@ -1,5 +1,5 @@
 // compute<target, max_nodes<N>, min_nodes<N>, priority, cluster<"name">>: where ranks run.
-// Rules: E016 (retired sizes), E017 (low priority), E024/E027 (node counts), E032 (name).
+// Rules: E016 (retired sizes), E017/E036 (low priority), E024/E027 (node counts), E032 (name).
 #pragma once
 #include <cstddef>
 
