@@ -16,16 +16,12 @@
 namespace trellis::plan {
 
 
-/// The rank map: nodes x procs, node-major. Local runs put every node on this machine, so a
-/// rank's GPU is its global rank there; on Azure it is its local rank on its node.
+/// The rank map: nodes x procs, node-major. Local runs put every node on this machine.
 inline void fill_ranks(run_plan& plan, bool use_gpus) {
   plan.ranks.clear();
   for (std::size_t node = 0; node < plan.nodes; ++node)
-    for (std::size_t local = 0; local < plan.procs; ++local) {
-      const std::size_t global = node * plan.procs + local;
-      const std::size_t gpu = plan.backend == "local" ? global : local;
-      plan.ranks.push_back({global, node, local, use_gpus ? "cuda:" + std::to_string(gpu) : "cpu"});
-    }
+    for (std::size_t local = 0; local < plan.procs; ++local)
+      plan.ranks.push_back(rank_slot_of(node, local, plan.procs, plan.backend == "local", use_gpus));
 }
 
 template <class Pipeline>

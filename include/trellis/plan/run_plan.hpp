@@ -14,6 +14,15 @@ struct rank_slot {
   std::string device;  ///< "cpu" or "cuda:<index>"
 };
 
+/// The slot of a node's local rank, node-major. When every node shares one machine (local runs)
+/// a rank's GPU is its global rank there; on separate machines it is its local rank.
+inline rank_slot rank_slot_of(std::size_t node, std::size_t local_rank, std::size_t procs,
+                              bool one_machine, bool use_gpus) {
+  const std::size_t global = node * procs + local_rank;
+  const std::size_t gpu = one_machine ? global : local_rank;
+  return {global, node, local_rank, use_gpus ? "cuda:" + std::to_string(gpu) : "cpu"};
+}
+
 /// A check that needs the machine (paths, GPUs, ports); all run before any process starts.
 struct machine_check {
   std::string name;

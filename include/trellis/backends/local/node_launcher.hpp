@@ -25,8 +25,9 @@ inline int run_node_launcher(const cli::options& o) {
   const std::map<std::string, std::string> env;  // the job's variables are inherited
   attempt a;
   for (std::size_t local = 0; local < procs; ++local) {
-    const std::size_t global = node * procs + local;
-    plan::rank_slot slot{global, node, local, collective == "nccl" ? "cuda:" + std::to_string(global) : "cpu"};
+    // The same slot as the driver's plan: every node of a local run is on this machine.
+    const auto slot = plan::rank_slot_of(node, local, procs, true, collective == "nccl");
+    const std::size_t global = slot.global_rank;
     auto rank_env = rank_environment(env, slot);
     rank_env["TRELLIS_NODE_LAUNCHER"] = "";  // unset for the ranks (empty means "not a launcher")
     a.logs.push_back(run_dir / "logs" / ("rank_" + std::to_string(global) + ".log"));
