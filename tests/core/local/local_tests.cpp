@@ -188,6 +188,20 @@ TEST_CASE("a killed rank stops the job, is named, and leaves no process behind",
   CHECK_FALSE(alive(rank1));
 }
 
+TEST_CASE("per_node: a killed rank is named by its global rank, through its node's launcher",
+          "[fault]") {
+  job j("per_node", {}, {"--set=dataset.subset=60000"});
+  std::vector<int> ranks;
+  for (int r = 0; r < 4; ++r) ranks.push_back(training_rank_pid(j, r, 120s));
+  REQUIRE(::kill(ranks[3], SIGKILL) == 0);  // node 1's second rank
+  const auto status = j.wait(60s);
+  INFO(j.out());
+  CHECK(status.code == 1);
+  CHECK_THAT(j.out(), Catch::Contains("rank 3 failed: killed by signal 9 (Killed); its log is"));
+  CHECK_THAT(j.out(), Catch::Contains("logs/rank_3.log"));
+  for (const int pid : ranks) CHECK_FALSE(alive(pid));
+}
+
 TEST_CASE("Ctrl-C stops every rank", "[interrupt]") {
   job j("two_epochs", {}, {"--set=dataset.subset=60000"});
   const int rank0 = training_rank_pid(j, 0, 120s);

@@ -40,9 +40,8 @@ inline int run_node_launcher(const cli::options& o) {
   if (result.result == outcome::interrupted) return 128 + interrupted;
   if (result.first_failure) {
     const auto& f = *result.first_failure;
-    // f.who is "rank <local index>": translate it to the global rank the driver reports.
-    const std::size_t local = std::stoul(f.who.substr(5));
-    std::cout << "[trellis] rank " << node * procs + local << " failed: " << f.how << std::endl;
+    // The driver reports global ranks; this node's children are its local ranks, in order.
+    std::cout << "[trellis] rank " << node * procs + f.process << " failed: " << f.how << std::endl;
     return 3;
   }
   return 0;

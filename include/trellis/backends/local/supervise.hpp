@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -34,6 +35,7 @@ struct failure {
   std::string who;  ///< "rank 3" or "node 1 launcher"
   std::string how;  ///< "killed by signal 9 (Killed)"
   std::filesystem::path log;
+  std::size_t process = 0;  ///< the failed process's index among the attempt's children
 };
 
 enum class outcome { completed, failed, interrupted };
@@ -81,11 +83,14 @@ inline attempt_result supervise(attempt& a, const std::filesystem::path& logs) {
       continue;
     }
     core::process::stop_all(a.children, grace);
-    failure f{"rank " + std::to_string(*ended), status.describe(), a.logs[*ended]};
+    failure f{"rank " + std::to_string(*ended), status.describe(), a.logs[*ended], *ended};
     if (a.what == attempt::kind::node_launchers) f.who = "node " + std::to_string(*ended) + " launcher";
     if (a.what == attempt::kind::mpirun) f.who = "mpirun";
     if (a.what != attempt::kind::ranks)
-      if (auto named = detail::rank_named_in(a.logs[*ended], logs)) f = *named;
+      if (auto named = detail::rank_named_in(a.logs[*ended], logs)) {
+        named->process = *ended;
+        f = *named;
+      }
     return {outcome::failed, f};
   }
   return {};
