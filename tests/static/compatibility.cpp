@@ -1,5 +1,6 @@
-// Compatibility rules E011-E022 and E036 as check results: collective back end vs device, environment vs
-// GPU, MPI and reserved names, CUDA vs GPU model, retired VM sizes, checkpoints, ONNX export.
+// Compatibility rules E011-E022 and E036 as check results: collective back end vs device,
+// environment vs GPU, MPI and reserved names, CUDA vs GPU model, retired VM sizes, priority and
+// checkpoints, ONNX export.
 #include <trellis/trellis.hpp>
 
 #include <type_traits>
@@ -121,8 +122,9 @@ static_assert(is_valid_v<pipeline<fowl, cuda_env, compute<azure::nc24ads_a100_v4
 // E036: low_priority is for Azure compute; local targets take dedicated (their default) only.
 static_assert(std::is_same_v<check_t<pipeline<fowl, compute<local::cpu, low_priority>, resnet>>,
                              rules::E036_low_priority_on_local_target<low_priority, local::cpu>>);
-static_assert(std::is_same_v<check_t<compute<local::cuda<gpus<2>>, low_priority>>,
-                             rules::E036_low_priority_on_local_target<low_priority, local::cuda<gpus<2>>>>);
+using two_local_gpus = local::cuda<gpus<2>>;
+static_assert(std::is_same_v<check_t<compute<two_local_gpus, low_priority>>,
+                             rules::E036_low_priority_on_local_target<low_priority, two_local_gpus>>);
 // It comes before E017: without checkpoints too, the priority itself is the mistake.
 static_assert(is_rule_v<check_t<pipeline<fowl, compute<local::cpu, low_priority>,
                                          train<models::resnet18, checkpoint_every<0>>>>,

@@ -28,8 +28,9 @@ struct backend<local_backend, Pipeline> {
       std::cout << "; outputs in " << files.model.parent_path().string() << "\n";
       // The plan already said so; the end of the run says where the model is instead.
       if (!plan.not_carried_out.empty())
-        std::cout << "[trellis] " << plan.not_carried_out_list() << ": not carried out by the local "
-                  << "backend in this version; the trained model is " << files.model.string() << "\n";
+        std::cout << "[trellis] " << plan.not_carried_out_list()
+                  << ": not carried out by the local backend in this version; the trained model is "
+                  << files.model.string() << "\n";
     }
     return report.exit_code;
   }

@@ -21,7 +21,8 @@ inline void fill_ranks(run_plan& plan, bool use_gpus) {
   plan.ranks.clear();
   for (std::size_t node = 0; node < plan.nodes; ++node)
     for (std::size_t local = 0; local < plan.procs; ++local)
-      plan.ranks.push_back(rank_slot_of(node, local, plan.procs, plan.backend == "local", use_gpus));
+      plan.ranks.push_back(
+          rank_slot_of(node, local, plan.procs, plan.backend == "local", use_gpus));
 }
 
 template <class Pipeline>
@@ -74,7 +75,7 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
     use_gpus = false;
   }
   fill_ranks(plan, use_gpus);
-  // The local backend trains; registering and exporting belong to the model registry.
+  // This version's local backend trains; it neither registers nor exports the model.
   if (plan.backend == "local") {
     if constexpr (V::has_register) plan.not_carried_out.emplace_back("register_model");
     if constexpr (V::has_export) plan.not_carried_out.emplace_back("export_onnx");

@@ -147,7 +147,9 @@ constexpr void diagnose(E016_retired_vm_size<azure::nc24s_v3, C...>) {
 
 template <class... Ctx>
 struct E036_low_priority_on_local_target : rule<36> {
-  static constexpr bool violated(const pipeline_facts& f) { return f.low_priority && f.target_local; }
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.low_priority && f.target_local;
+  }
   template <class V>
   using context = E036_low_priority_on_local_target<low_priority, typename V::target>;
 };

@@ -26,7 +26,8 @@ inline int run_node_launcher(const cli::options& o) {
   attempt a;
   for (std::size_t local = 0; local < procs; ++local) {
     // The same slot as the driver's plan: every node of a local run is on this machine.
-    const auto slot = plan::rank_slot_of(node, local, procs, true, collective == "nccl");
+    const auto slot =
+        plan::rank_slot_of(node, local, procs, /*one_machine=*/true, collective == "nccl");
     const std::size_t global = slot.global_rank;
     auto rank_env = rank_environment(env, slot);
     rank_env["TRELLIS_NODE_LAUNCHER"] = "";  // unset for the ranks (empty means "not a launcher")
