@@ -26,10 +26,9 @@ struct backend<local_backend, Pipeline> {
       if (const auto best = core::best_logged_value(files.metrics, "val_accuracy"))
         std::cout << "; best val_accuracy " << *best;
       std::cout << "; outputs in " << files.model.parent_path().string() << "\n";
-      // The plan already said so; the end of the run says where the model is instead.
+      // The plan said so before the run; its end says it again, with where the model is.
       if (!plan.not_carried_out.empty())
-        std::cout << "[trellis] " << plan.not_carried_out_list()
-                  << ": not carried out by the local backend in this version; the trained model is "
+        std::cout << "[trellis] " << plan.not_carried_out_sentence() << "; the trained model is "
                   << files.model.string() << "\n";
     }
     return report.exit_code;

@@ -50,11 +50,13 @@ struct run_plan {
       if (!c.ok) return false;
     return true;
   }
-  /// `not_carried_out` as one comma-separated line ("" when every stage is carried out).
-  [[nodiscard]] std::string not_carried_out_list() const {
+  /// "register_model, export_onnx: not carried out by the local backend in this version", or ""
+  /// when every stage is carried out; the plan summary and the end of a run both say it.
+  [[nodiscard]] std::string not_carried_out_sentence() const {
+    if (not_carried_out.empty()) return "";
     std::string names;
     for (const auto& stage : not_carried_out) names += (names.empty() ? "" : ", ") + stage;
-    return names;
+    return names + ": not carried out by the " + backend + " backend in this version";
   }
 };
 

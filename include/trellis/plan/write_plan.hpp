@@ -100,9 +100,7 @@ inline std::string plan_summary(const run_plan& plan) {
     s += " " + std::to_string(r.global_rank) + "@node" + std::to_string(r.node) + "/" + r.device;
   s += "\n  checks\n";
   for (const auto& c : plan.checks) s += std::string{"    ["} + (c.ok ? "ok" : "FAILED") + "] " + c.name + ": " + c.detail + "\n";
-  if (!plan.not_carried_out.empty())
-    s += "  not done  " + plan.not_carried_out_list() + ": not carried out by the " + plan.backend +
-         " backend in this version\n";
+  if (!plan.not_carried_out.empty()) s += "  not done  " + plan.not_carried_out_sentence() + "\n";
   return s;
 }
 
