@@ -78,14 +78,23 @@ class keep_pool {
 };
 }  // namespace detail
 
-/// An immutable string for run-time fields (`.root = "data/fowl"`, `--set` values). Made
-/// during constant evaluation it points at its string literal; made at run time it copies its
-/// characters into storage kept until the program ends. Copies share the characters.
+/// An immutable string for run-time fields (`.root = "data/fowl"`, `--set` values). Made from
+/// a string literal, or during constant evaluation, it points at its literal; made at run time
+/// from anything else it copies the characters into storage kept until the program ends.
+/// Copies share the characters.
 class text {
  public:
   constexpr text() = default;
-  constexpr text(const char* c_str) : text{text_view{c_str}} {}  // NOLINT: implicit from literals
-  constexpr text(text_view v) : size_{v.size()} {                 // NOLINT
+  /// From a string literal, always at compile time (consteval), so a stage whose fields are
+  /// literals is a constant: the compiler folds a pipeline of literals into plain stores.
+  template <class Char, std::size_t N>
+    requires __is_same(Char, const char)
+  consteval text(Char (&literal)[N]) : text{text_view{literal}} {}  // NOLINT: implicit
+  /// From a run-time C string, a char array that may change included: a copy.
+  template <class Pointer>
+    requires(__is_same(Pointer, const char*) || __is_same(Pointer, char*))
+  constexpr text(Pointer c_str) : text{text_view{c_str}} {}  // NOLINT: implicit
+  constexpr text(text_view v) : size_{v.size()} {              // NOLINT
     if (__builtin_is_constant_evaluated()) {
       // A compile-time text points at its literal, so that literal must end right here.
       if (v.data()[v.size()] != '\0') throw "a compile-time text must be a whole string literal";
@@ -94,9 +103,6 @@ class text {
     }
     data_ = detail::keep_pool::keep_chars(v.data(), size_);
   }
-  /// A text pointing at `literal` itself, made at compile time even where the text is made at
-  /// run time (default member values): `text schedule = text::literal("cosine");`.
-  static consteval text literal(text_view literal) { return text{literal}; }
   /// From std::string or std::string_view (anything with data() and size()).
   template <class S>
     requires requires(const S& s) {

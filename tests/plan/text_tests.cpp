@@ -23,6 +23,17 @@ TEST_CASE("a run-time text keeps its own copy of the characters") {
   CHECK(copy.c_str() == t.c_str());  // a copy shares the characters
 }
 
+TEST_CASE("a text made from a char array keeps a copy, for the array may change") {
+  char buffer[16] = "data/fowl";
+  const text t = buffer;
+  buffer[0] = 'X';
+  CHECK(t == text{"data/fowl"});
+  const char* pointer = buffer;
+  const text from_pointer = pointer;
+  buffer[1] = 'Y';
+  CHECK(from_pointer == text{"Xata/fowl"});
+}
+
 TEST_CASE("a text made from part of a string is NUL-terminated") {
   const std::string path = "data/fowl/train";
   const text part = std::string_view{path}.substr(5, 4);

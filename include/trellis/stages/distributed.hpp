@@ -32,7 +32,7 @@ struct distributed {
   static constexpr std::size_t max_restarts =
       param_t<kinds::max_restarts, trellis::max_restarts<0>, Ps...>::value;
 
-  text master_addr = text::literal("127.0.0.1");  ///< local runs; Azure sets MASTER_ADDR itself
+  text master_addr = "127.0.0.1";  ///< local runs; Azure sets MASTER_ADDR itself
   std::uint16_t master_port = 29500;
   std::size_t timeout_s = 30;  ///< every collective fails after this many seconds
 

@@ -19,7 +19,7 @@ struct export_onnx {
   static constexpr std::size_t opset = param_t<kinds::opset, trellis::opset<17>, Ps...>::value;
   static constexpr bool dynamic_batch = param_t<kinds::batch_axis, trellis::dynamic_batch, Ps...>::value;
 
-  text file = text::literal("model.onnx");
+  text file = "model.onnx";
 
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {

@@ -59,7 +59,7 @@ struct train {
   std::uint64_t seed = 0;
   double momentum = 0.9;         ///< sgd only
   double weight_decay = 0.0;
-  text schedule = text::literal("cosine");  ///< "constant", "step" or "cosine"
+  text schedule = "cosine";  ///< "constant", "step" or "cosine"
   std::size_t accumulate = 1;    ///< micro-batches per optimizer step (no_sync in between)
   bool freeze_backbone = false;  ///< with transfer_from: train only the new head
   std::size_t threads = 1;       ///< intra-op threads per rank
