@@ -6,7 +6,7 @@
 # "shared" varies only train's epochs and the model name, as pipelines of one code base tend
 # to. Each figure is the best of 3 compiles; the marginal cost is the slope from N=1 to 200.
 # With valgrind installed it also counts the compiler's instructions per distinct pipeline
-# (N=1 to 21), a figure that machine load does not change.
+# (N=1 to 21), a figure that machine load does not change, at -O0, checking only and -O2.
 # usage: compile_time.sh [compiler...]   (default: g++, and clang++ when present)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -93,7 +93,7 @@ for cxx in "${compilers[@]}"; do
       "$shape" "$(echo "1000 * ($s200 - $s1) / 199" | bc -l)"
   done
   if command -v valgrind >/dev/null; then
-    for mode in "-O0 -c" -fsyntax-only; do
+    for mode in "-O0 -c" -fsyntax-only "-O2 -c"; do  # -O2: what a release build pays
       i1=$(instructions "$cxx" "$work/distinct1.cpp" "$mode")
       i21=$(instructions "$cxx" "$work/distinct21.cpp" "$mode")
       printf '  distinct instructions     %6.1f M per pipeline  (%s)\n' \
