@@ -4,7 +4,9 @@
 #pragma once
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
+#include "trellis/stages/stage.hpp"
 #include "trellis/text.hpp"
 
 namespace trellis {
@@ -18,10 +20,21 @@ inline constexpr bool is_satisfied_v = std::is_same_v<R, satisfied>;
 template <class...>
 inline constexpr bool dependent_false = false;
 
-/// Base of every rule: its id (E0xx).
-template <std::size_t Id>
+/// A set of stage orders, one bit each.
+using stage_set = unsigned;
+template <std::same_as<stage_order>... Orders>
+constexpr stage_set stages(Orders... orders) {
+  return ((stage_set{1} << static_cast<unsigned>(orders)) | ... | 0u);
+}
+/// Rules on what every stage adds (their order, their parameters).
+inline constexpr stage_set every_stage = ~stage_set{0};
+
+/// Base of every rule: its id (E0xx) and the stages whose facts it reads. Facts only change as
+/// stages are added, so a `|` need only evaluate the rules that read the stage it adds.
+template <std::size_t Id, stage_set Reads>
 struct rule {
   static constexpr std::size_t id = Id;
+  static constexpr stage_set reads = Reads;
 };
 
 /// True when check result `R` is (an instance of) rule template `Rule`.
@@ -30,15 +43,48 @@ inline constexpr bool is_rule_v = false;
 template <template <class...> class Rule, class... Ctx>
 inline constexpr bool is_rule_v<Rule<Ctx...>, Rule> = true;
 
-/// The ordered rules; `first_broken` is the 1-based position of the first rule the facts
-/// break, or 0. One constant evaluation, short-circuited like an if-chain.
-template <class... Rules>
-struct rule_list {
+namespace detail {
+/// A rule and its 1-based position in the catalog.
+template <std::size_t Position, class Rule>
+struct placed {};
+template <class... Placed>
+struct placed_rules;
+template <std::size_t... Position, class... Rule>
+struct placed_rules<placed<Position, Rule>...> {
+  template <class... More>
+  constexpr placed_rules<placed<Position, Rule>..., More...> operator+(
+      placed_rules<More...>) const {
+    return {};
+  }
+  /// One constant evaluation, short-circuited like an if-chain.
   template <class Facts>
   static constexpr std::size_t first_broken(const Facts& f) {
     std::size_t position = 0;
-    const bool broken = ((++position, Rules::violated(f)) || ...);
-    return broken ? position : 0;
+    static_cast<void>(((Rule::violated(f) ? (position = Position, true) : false) || ...));
+    return position;
+  }
+};
+/// The rules, of `Rules` in their order, that read a stage in `Added`: made once per set.
+template <stage_set Added, class Positions, class... Rules>
+struct reading;
+template <stage_set Added, std::size_t... I, class... Rules>
+struct reading<Added, std::index_sequence<I...>, Rules...> {
+  using type = decltype((
+      std::conditional_t<(Rules::reads & Added) != 0, placed_rules<placed<I + 1, Rules>>,
+                         placed_rules<>>{} +
+      ... + placed_rules<>{}));
+};
+}  // namespace detail
+
+/// The ordered rules; `first_broken<Added>` is the 1-based position of the first rule that
+/// reads a stage in `Added` and that the facts break, or 0. Rules that read none of `Added`
+/// are left out of the evaluation altogether.
+template <class... Rules>
+struct rule_list {
+  template <stage_set Added, class Facts>
+  static constexpr std::size_t first_broken(const Facts& f) {
+    using read = typename detail::reading<Added, std::index_sequence_for<Rules...>, Rules...>::type;
+    return read::first_broken(f);
   }
 };
 

@@ -1,8 +1,9 @@
 // Pipelines and `operator|`. A pipeline is built one stage at a time: `p | s` holds `p` and `s`
 // side by side, so each `|` copies its operands once and adds one stage's facts to the facts
-// its left side already has. The rules of rules/catalog.hpp are evaluated once per `|`; a rule
-// fires in the `|` that makes the mistake, and that `|` still returns the longer pipeline, so
-// one mistake gives one error, not a cascade.
+// its left side already has. Each `|` evaluates the rules of rules/catalog.hpp that read the
+// stage it adds (the others cannot have changed); a rule fires in the `|` that makes the
+// mistake, and that `|` still returns the longer pipeline, so one mistake gives one error, not
+// a cascade.
 #pragma once
 #include <cstddef>
 
@@ -33,10 +34,15 @@ template <class Prefix, stage Last>
 struct pipeline_node {
   static constexpr std::size_t size = Prefix::size + 1;
   static constexpr pipeline_facts facts = with_stage<Last>(Prefix::facts);
-  /// The 1-based position in the catalog of the first rule broken, or 0.
-  static constexpr std::size_t broken = rules::catalog::first_broken(facts);
+  /// Nonzero when a rule is broken: the rule the first broken prefix broke, or else the first
+  /// rule `Last` breaks, as only the rules that read `Last` can have changed.
+  static constexpr std::size_t broken =
+      Prefix::broken != 0 ? Prefix::broken
+                          : rules::catalog::first_broken<stages(Last::order)>(facts);
 
-  [[no_unique_address]] Prefix prefix;
+  // The first node's empty prefix keeps its byte: with it, g++ sees a pipeline of literals as
+  // one complete constant and copies it in one block (without, it stores field by field).
+  Prefix prefix;
   Last last;
 
   /// Calls `f(stage)` for every stage, in pipeline order.
@@ -110,7 +116,11 @@ template <class P>
 struct check;
 template <class Prefix, class Last>
 struct check<pipeline_node<Prefix, Last>> {
-  static constexpr std::size_t broken = pipeline_node<Prefix, Last>::broken;
+  /// The 1-based position in the catalog of the first rule the pipeline breaks, or 0.
+  static constexpr std::size_t broken =
+      pipeline_node<Prefix, Last>::broken == 0
+          ? 0
+          : rules::catalog::first_broken<every_stage>(pipeline_node<Prefix, Last>::facts);
   // The stage list is only spelled out once a rule is broken, to name the offending stages.
   using type = typename detail::rule_context<broken, rules::catalog,
                                              detail::view_of<pipeline_node<Prefix, Last>>>::type;

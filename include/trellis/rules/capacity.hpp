@@ -11,7 +11,7 @@
 namespace trellis::rules {
 
 template <class... Ctx>
-struct E023_procs_exceed_gpus : rule<23> {
+struct E023_procs_exceed_gpus : rule<23, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.uses_nccl() && !f.target_local && f.procs > f.gpus_per_node;
   }
@@ -28,7 +28,8 @@ constexpr void diagnose(E023_procs_exceed_gpus<C...>) {
 }
 
 template <class... Ctx>
-struct E024_nodes_exceed_max_nodes : rule<24> {
+struct E024_nodes_exceed_max_nodes
+    : rule<24, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::distributed) && !f.target_local && f.nodes > f.max_nodes;
   }
@@ -43,7 +44,8 @@ constexpr void diagnose(E024_nodes_exceed_max_nodes<C...>) {
 }
 
 template <class... Ctx>
-struct E025_zero_count : rule<25> {
+struct E025_zero_count
+    : rule<25, stages(stage_order::compute, stage_order::distributed, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.nodes == 0 || f.procs == 0 ||
            (f.with(stage_order::train) && (f.epochs == 0 || (f.has_global_batch && f.global_batch == 0))) ||
@@ -62,7 +64,8 @@ constexpr void diagnose(E025_zero_count<C...>) {
 }
 
 template <class... Ctx>
-struct E026_global_batch_not_divisible : rule<26> {
+struct E026_global_batch_not_divisible
+    : rule<26, stages(stage_order::distributed, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::train) && f.has_global_batch && f.world_size() != 0 &&
            f.global_batch % f.world_size() != 0;
@@ -80,7 +83,7 @@ constexpr void diagnose(E026_global_batch_not_divisible<C...>) {
 }
 
 template <class... Ctx>
-struct E027_min_nodes_exceed_max_nodes : rule<27> {
+struct E027_min_nodes_exceed_max_nodes : rule<27, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.min_nodes > f.max_nodes;
   }
@@ -96,7 +99,7 @@ constexpr void diagnose(E027_min_nodes_exceed_max_nodes<C...>) {
 }
 
 template <class... Ctx>
-struct E028_local_gpus_exceeded : rule<28> {
+struct E028_local_gpus_exceeded : rule<28, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.uses_nccl() && f.target_local && f.world_size() > f.gpus_per_node;
   }
@@ -113,7 +116,7 @@ constexpr void diagnose(E028_local_gpus_exceeded<C...>) {
 }
 
 template <class... Ctx>
-struct E029_too_few_classes : rule<29> {
+struct E029_too_few_classes : rule<29, stages(stage_order::dataset)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::dataset) && f.dataset_complete && f.classes < 2;
   }

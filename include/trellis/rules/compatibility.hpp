@@ -13,7 +13,7 @@
 namespace trellis::rules {
 
 template <class... Ctx>
-struct E011_nccl_requires_gpu : rule<11> {
+struct E011_nccl_requires_gpu : rule<11, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.nccl && !f.target_gpu;
   }
@@ -28,7 +28,8 @@ constexpr void diagnose(E011_nccl_requires_gpu<C...>) {
 }
 
 template <class... Ctx>
-struct E012_gpu_requires_cuda_environment : rule<12> {
+struct E012_gpu_requires_cuda_environment
+    : rule<12, stages(stage_order::environment, stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.target_gpu && f.with(stage_order::environment) && f.env_cuda == 0;
   }
@@ -43,7 +44,8 @@ constexpr void diagnose(E012_gpu_requires_cuda_environment<C...>) {
 }
 
 template <class... Ctx>
-struct E013_mpi_requires_mpi_environment : rule<13> {
+struct E013_mpi_requires_mpi_environment
+    : rule<13, stages(stage_order::environment, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.mpi && f.with(stage_order::environment) && !f.env_mpi;
   }
@@ -72,7 +74,7 @@ constexpr bool starts_with_azureml(text_view name) {
 }  // namespace detail
 
 template <class... Ctx>
-struct E014_reserved_environment_name : rule<14> {
+struct E014_reserved_environment_name : rule<14, stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::environment) && !f.env_curated && detail::starts_with_azureml(f.env_name);
   }
@@ -87,7 +89,8 @@ constexpr void diagnose(E014_reserved_environment_name<C...>) {
 }
 
 template <class... Ctx>
-struct E015_cuda_unsupported_by_gpu : rule<15> {
+struct E015_cuda_unsupported_by_gpu
+    : rule<15, stages(stage_order::environment, stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.target_gpu && f.with(stage_order::environment) && f.env_cuda != 0 &&
            !(f.env_cuda >= f.gpu_min_cuda && (f.gpu_max_cuda == 0 || f.env_cuda <= f.gpu_max_cuda));
@@ -106,7 +109,7 @@ constexpr void diagnose(E015_cuda_unsupported_by_gpu<C...>) {
 }
 
 template <class... Ctx>
-struct E016_retired_vm_size : rule<16> {
+struct E016_retired_vm_size : rule<16, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.target_retired;
   }
@@ -146,7 +149,7 @@ constexpr void diagnose(E016_retired_vm_size<azure::nc24s_v3, C...>) {
 }
 
 template <class... Ctx>
-struct E036_low_priority_on_local_target : rule<36> {
+struct E036_low_priority_on_local_target : rule<36, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.low_priority && f.target_local;
   }
@@ -161,7 +164,8 @@ constexpr void diagnose(E036_low_priority_on_local_target<C...>) {
 }
 
 template <class... Ctx>
-struct E017_low_priority_requires_checkpoints : rule<17> {
+struct E017_low_priority_requires_checkpoints
+    : rule<17, stages(stage_order::compute, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.low_priority && f.with(stage_order::train) && f.checkpoint_every == 0;
   }
@@ -176,7 +180,7 @@ constexpr void diagnose(E017_low_priority_requires_checkpoints<C...>) {
 }
 
 template <class... Ctx>
-struct E018_model_not_exportable : rule<18> {
+struct E018_model_not_exportable : rule<18, stages(stage_order::train, stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::export_onnx) && f.with(stage_order::train) && !f.exportable;
   }
@@ -191,7 +195,7 @@ constexpr void diagnose(E018_model_not_exportable<C...>) {
 }
 
 template <class... Ctx>
-struct E019_opset_out_of_range : rule<19> {
+struct E019_opset_out_of_range : rule<19, stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::export_onnx) && (f.opset < 7 || f.opset > 17);
   }
@@ -206,7 +210,8 @@ constexpr void diagnose(E019_opset_out_of_range<C...>) {
 }
 
 template <class... Ctx>
-struct E020_restarts_require_checkpoints : rule<20> {
+struct E020_restarts_require_checkpoints
+    : rule<20, stages(stage_order::distributed, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.max_restarts > 0 && f.with(stage_order::train) && f.checkpoint_every == 0;
   }
@@ -222,7 +227,8 @@ constexpr void diagnose(E020_restarts_require_checkpoints<C...>) {
 }
 
 template <class... Ctx>
-struct E021_azure_requires_environment : rule<21> {
+struct E021_azure_requires_environment
+    : rule<21, stages(stage_order::environment, stage_order::compute, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return !f.target_local && f.with(stage_order::train) && !f.with(stage_order::environment);
   }
@@ -237,7 +243,7 @@ constexpr void diagnose(E021_azure_requires_environment<C...>) {
 }
 
 template <class... Ctx>
-struct E022_mpi_launches_per_process : rule<22> {
+struct E022_mpi_launches_per_process : rule<22, stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.mpi && f.per_node;
   }

@@ -35,7 +35,7 @@ constexpr bool is_compute_name(text_view s) {
 }  // namespace detail
 
 template <class... Ctx>
-struct E030_invalid_model_name : rule<30> {
+struct E030_invalid_model_name : rule<30, stages(stage_order::register_model)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::register_model) && !detail::is_asset_name(f.model_name);
   }
@@ -50,7 +50,7 @@ constexpr void diagnose(E030_invalid_model_name<C...>) {
 }
 
 template <class... Ctx>
-struct E031_invalid_experiment_name : rule<31> {
+struct E031_invalid_experiment_name : rule<31, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::train) && !detail::is_asset_name(f.experiment);
   }
@@ -65,7 +65,7 @@ constexpr void diagnose(E031_invalid_experiment_name<C...>) {
 }
 
 template <class... Ctx>
-struct E032_invalid_compute_name : rule<32> {
+struct E032_invalid_compute_name : rule<32, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::compute) && !f.target_local && !detail::is_compute_name(f.cluster_name);
   }
@@ -80,7 +80,7 @@ constexpr void diagnose(E032_invalid_compute_name<C...>) {
 }
 
 template <class... Ctx>
-struct E033_invalid_environment_name : rule<33> {
+struct E033_invalid_environment_name : rule<33, stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::environment) && !f.env_curated && !detail::is_asset_name(f.env_name);
   }
@@ -95,7 +95,7 @@ constexpr void diagnose(E033_invalid_environment_name<C...>) {
 }
 
 template <class... Ctx>
-struct E034_best_metric_not_logged : rule<34> {
+struct E034_best_metric_not_logged : rule<34, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::train) && !f.logs_best_metric;
   }
@@ -111,7 +111,7 @@ constexpr void diagnose(E034_best_metric_not_logged<C...>) {
 }
 
 template <class... Ctx>
-struct E035_invalid_transfer_source : rule<35> {
+struct E035_invalid_transfer_source : rule<35, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::train) && !f.transfer.empty() && !detail::is_asset_name(f.transfer);
   }

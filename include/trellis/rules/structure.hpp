@@ -79,7 +79,7 @@ using offending_t = typename stages_of<V>::template first<Find>::found;
 }  // namespace detail
 
 template <class... Ctx>
-struct E001_stage_order : rule<1> {
+struct E001_stage_order : rule<1, every_stage> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.out_of_order;
   }
@@ -96,7 +96,7 @@ constexpr void diagnose(E001_stage_order<C...>) {
 }
 
 template <class... Ctx>
-struct E002_duplicate_stage : rule<2> {
+struct E002_duplicate_stage : rule<2, every_stage> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.repeated_stage;
   }
@@ -111,7 +111,7 @@ constexpr void diagnose(E002_duplicate_stage<C...>) {
 }
 
 template <class... Ctx>
-struct E003_train_requires_dataset : rule<3> {
+struct E003_train_requires_dataset : rule<3, stages(stage_order::dataset, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::train) && !f.with(stage_order::dataset);
   }
@@ -126,7 +126,8 @@ constexpr void diagnose(E003_train_requires_dataset<C...>) {
 }
 
 template <class... Ctx>
-struct E004_register_requires_train : rule<4> {
+struct E004_register_requires_train
+    : rule<4, stages(stage_order::train, stage_order::register_model)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::register_model) && !f.with(stage_order::train);
   }
@@ -141,7 +142,7 @@ constexpr void diagnose(E004_register_requires_train<C...>) {
 }
 
 template <class... Ctx>
-struct E005_export_requires_train : rule<5> {
+struct E005_export_requires_train : rule<5, stages(stage_order::train, stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::export_onnx) && !f.with(stage_order::train);
   }
@@ -156,7 +157,8 @@ constexpr void diagnose(E005_export_requires_train<C...>) {
 }
 
 template <class... Ctx>
-struct E006_export_requires_static_shape : rule<6> {
+struct E006_export_requires_static_shape
+    : rule<6, stages(stage_order::dataset, stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::export_onnx) && f.with(stage_order::dataset) && !f.static_shape;
   }
@@ -171,7 +173,8 @@ constexpr void diagnose(E006_export_requires_static_shape<C...>) {
 }
 
 template <class... Ctx>
-struct E007_distributed_requires_compute : rule<7> {
+struct E007_distributed_requires_compute
+    : rule<7, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.with(stage_order::distributed) && !f.with(stage_order::compute);
   }
@@ -186,7 +189,7 @@ constexpr void diagnose(E007_distributed_requires_compute<C...>) {
 }
 
 template <class... Ctx>
-struct E008_unknown_parameter : rule<8> {
+struct E008_unknown_parameter : rule<8, every_stage> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.unknown_param;
   }
@@ -203,7 +206,7 @@ constexpr void diagnose(E008_unknown_parameter<C...>) {
 }
 
 template <class... Ctx>
-struct E009_duplicate_parameter : rule<9> {
+struct E009_duplicate_parameter : rule<9, every_stage> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.repeated_param;
   }
@@ -220,7 +223,7 @@ constexpr void diagnose(E009_duplicate_parameter<C...>) {
 }
 
 template <class... Ctx>
-struct E010_missing_required_parameter : rule<10> {
+struct E010_missing_required_parameter : rule<10, every_stage> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.missing_param;
   }
