@@ -55,99 +55,69 @@ struct pipeline_facts {
   [[nodiscard]] constexpr bool uses_nccl() const { return nccl || (!gloo && target_gpu); }
 };
 
-namespace detail {
-template <class S>
-constexpr void add_param_facts(pipeline_facts& f) {
-  using accepted = typename S::accepted_kinds;
-  f.unknown_param = f.unknown_param || !param_kinds_accepted<accepted, typename S::params>::value;
-  f.repeated_param = f.repeated_param || param_kinds_repeated<typename S::params>::value;
-  f.missing_param = f.missing_param || !S::has_required_params;
-}
-
-template <class... Ps>
-constexpr void add_facts(pipeline_facts& f, const dataset<Ps...>*) {
-  using S = dataset<Ps...>;
-  f.static_shape = S::has_static_shape;
-  f.dataset_complete = S::has_required_params;
-  f.classes = S::classes;
-}
-template <class... Ps>
-constexpr void add_facts(pipeline_facts& f, const environment<Ps...>*) {
-  using S = environment<Ps...>;
-  f.env_cuda = S::cuda_version;
-  f.env_mpi = S::mpi;
-  f.env_curated = S::is_curated;
-  f.env_name = S::name;
-}
-template <class... Ps>
-constexpr void add_facts(pipeline_facts& f, const compute<Ps...>*) {
-  using S = compute<Ps...>;
-  using T = typename S::target;
-  f.target_local = T::is_local;
-  f.target_retired = T::retired;
-  f.target_gpu = is_gpu_target_v<T>;
-  f.low_priority = std::is_same_v<typename S::priority, low_priority>;
-  f.gpus_per_node = T::gpus_per_node;
-  f.gpu_min_cuda = T::gpu::min_cuda;
-  f.gpu_max_cuda = T::gpu::max_cuda;
-  f.max_nodes = S::max_nodes;
-  f.min_nodes = S::min_nodes;
-  f.cluster_name = S::cluster_name;
-}
-template <class... Ps>
-constexpr void add_facts(pipeline_facts& f, const distributed<Ps...>*) {
-  using S = distributed<Ps...>;
-  f.mpi = std::is_same_v<typename S::framework, trellis::mpi>;
-  f.per_node = std::is_same_v<typename S::launch, trellis::per_node>;
-  f.nccl = std::is_same_v<typename S::collective, trellis::nccl>;
-  f.gloo = std::is_same_v<typename S::collective, trellis::gloo>;
-  f.nodes = S::nodes;
-  f.procs = S::procs;
-  f.max_restarts = S::max_restarts;
-}
-template <class... Ps>
-constexpr void add_facts(pipeline_facts& f, const train<Ps...>*) {
-  using S = train<Ps...>;
-  f.epochs = S::epochs;
-  f.has_global_batch = S::has_global_batch;
-  f.global_batch = S::global_batch;
-  f.checkpoint_every = S::checkpoint_every;
-  f.logs_best_metric = S::logs_metric(S::best_metric);
-  f.exportable = S::model::onnx_exportable;
-  f.experiment = S::experiment;
-  f.transfer = S::transfer::name;
-}
-template <fixed_string Name, class... Ps>
-constexpr void add_facts(pipeline_facts& f, const register_model<Name, Ps...>*) {
-  f.model_name = register_model<Name, Ps...>::name;
-}
-template <class... Ps>
-constexpr void add_facts(pipeline_facts& f, const export_onnx<Ps...>*) {
-  f.opset = export_onnx<Ps...>::opset;
-}
-
-template <class S>
-constexpr void add_stage(pipeline_facts& f) {
-  f.out_of_order = f.out_of_order || (f.count > 0 && S::order < f.last_order);
-  f.last_order = S::order;
-  ++f.count;
-  add_param_facts<S>(f);  // every occurrence: E008-E010 come before E002 in the catalog
-  // A repeated stage keeps the values of its first occurrence (rule E002 reports it).
-  if (f.with(S::order)) {
-    f.repeated_stage = true;
-    return;
-  }
-  f.has[static_cast<std::size_t>(S::order)] = true;
-  add_facts(f, static_cast<const S*>(nullptr));
-}
-}  // namespace detail
-
 /// The facts of a pipeline one stage longer: each `|` adds its stage to the facts of the
 /// pipeline it extends, so a pipeline of n stages reads each stage's traits once, not n times.
 template <class S>
 constexpr pipeline_facts with_stage(pipeline_facts f) {
-  detail::add_stage<S>(f);
+  f.out_of_order = f.out_of_order || (f.count > 0 && S::order < f.last_order);
+  f.last_order = S::order;
+  ++f.count;
+  // every occurrence: E008-E010 come before E002 in the catalog
+  f.unknown_param = f.unknown_param ||
+                    !param_kinds_accepted<typename S::accepted_kinds, typename S::params>::value;
+  f.repeated_param = f.repeated_param || param_kinds_repeated<typename S::params>::value;
+  f.missing_param = f.missing_param || !S::has_required_params;
+  // A repeated stage keeps the values of its first occurrence (rule E002 reports it).
+  if (f.with(S::order)) {
+    f.repeated_stage = true;
+    return f;
+  }
+  f.has[static_cast<std::size_t>(S::order)] = true;
+  if constexpr (S::order == stage_order::dataset) {
+    f.static_shape = S::has_static_shape;
+    f.dataset_complete = S::has_required_params;
+    f.classes = S::classes;
+  } else if constexpr (S::order == stage_order::environment) {
+    f.env_cuda = S::cuda_version;
+    f.env_mpi = S::mpi;
+    f.env_curated = S::is_curated;
+    f.env_name = S::name;
+  } else if constexpr (S::order == stage_order::compute) {
+    using T = typename S::target;
+    f.target_local = T::is_local;
+    f.target_retired = T::retired;
+    f.target_gpu = is_gpu_target_v<T>;
+    f.low_priority = std::is_same_v<typename S::priority, low_priority>;
+    f.gpus_per_node = T::gpus_per_node;
+    f.gpu_min_cuda = T::gpu::min_cuda;
+    f.gpu_max_cuda = T::gpu::max_cuda;
+    f.max_nodes = S::max_nodes;
+    f.min_nodes = S::min_nodes;
+    f.cluster_name = S::cluster_name;
+  } else if constexpr (S::order == stage_order::distributed) {
+    f.mpi = std::is_same_v<typename S::framework, trellis::mpi>;
+    f.per_node = std::is_same_v<typename S::launch, trellis::per_node>;
+    f.nccl = std::is_same_v<typename S::collective, trellis::nccl>;
+    f.gloo = std::is_same_v<typename S::collective, trellis::gloo>;
+    f.nodes = S::nodes;
+    f.procs = S::procs;
+    f.max_restarts = S::max_restarts;
+  } else if constexpr (S::order == stage_order::train) {
+    f.epochs = S::epochs;
+    f.has_global_batch = S::has_global_batch;
+    f.global_batch = S::global_batch;
+    f.checkpoint_every = S::checkpoint_every;
+    f.logs_best_metric = S::logs_metric(S::best_metric);
+    f.exportable = S::model::onnx_exportable;
+    f.experiment = S::experiment;
+    f.transfer = S::transfer::name;
+  } else if constexpr (S::order == stage_order::register_model) {
+    f.model_name = S::name;
+  } else {  // export_onnx
+    f.opset = S::opset;
+  }
   return f;
 }
+
 
 }  // namespace trellis
