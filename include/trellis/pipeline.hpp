@@ -21,8 +21,6 @@ struct no_stages {
   static constexpr std::size_t size = 0;
   static constexpr pipeline_facts facts{};
   static constexpr std::size_t broken = 0;
-  template <class F>
-  constexpr void for_each(F&&) const {}
 };
 }  // namespace detail
 
@@ -44,18 +42,6 @@ struct pipeline_node {
   // one complete constant and copies it in one block (without, it stores field by field).
   Prefix prefix;
   Last last;
-
-  /// Calls `f(stage)` for every stage, in pipeline order.
-  template <class F>
-  constexpr void for_each(F&& f) {
-    prefix.for_each(f);
-    f(last);
-  }
-  template <class F>
-  constexpr void for_each(F&& f) const {
-    prefix.for_each(f);
-    f(last);
-  }
 };
 
 namespace detail {
@@ -84,6 +70,19 @@ struct view_of<pipeline_node<Prefix, Last>, Later...> : view_of<Prefix, Last, La
 /// `pipeline_view<S...>` of the pipeline `pipeline<S...>`.
 template <class Pipeline>
 using pipeline_view_t = typename detail::view_of<Pipeline>::type;
+
+/// Calls `f(stage)` for every stage of the pipeline `p`, in pipeline order. A free function,
+/// not a member: members are declared again for every pipeline type a `|` makes.
+template <class Prefix, class Last, class F>
+constexpr void for_each_stage(pipeline_node<Prefix, Last>& p, F&& f) {
+  if constexpr (Prefix::size > 0) for_each_stage(p.prefix, f);
+  f(p.last);
+}
+template <class Prefix, class Last, class F>
+constexpr void for_each_stage(const pipeline_node<Prefix, Last>& p, F&& f) {
+  if constexpr (Prefix::size > 0) for_each_stage(p.prefix, f);
+  f(p.last);
+}
 
 template <class T>
 inline constexpr bool is_pipeline_v = false;

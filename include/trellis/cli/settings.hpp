@@ -59,7 +59,7 @@ void apply_setting(Pipeline& pipeline, std::string_view assignment) {
 
   bool stage_found = false;
   std::string stages;
-  pipeline.for_each([&](auto& stage) {
+  for_each_stage(pipeline, [&](auto& stage) {
     using S = std::remove_cvref_t<decltype(stage)>;
     stages += (stages.empty() ? "" : ", ") + std::string{keyword_of<S>()};
     if (keyword_of<S>() != stage_name) return;

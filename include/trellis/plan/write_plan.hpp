@@ -39,7 +39,7 @@ std::string plan_json(const Pipeline& p, const run_plan& plan) {
   out.key("mode").value(plan.mode);
   out.key("workspace").value(plan.workspace);
   out.key("stages").begin_array();
-  p.for_each([&](const auto& stage) {
+  for_each_stage(p, [&](const auto& stage) {
     using S = std::remove_cvref_t<decltype(stage)>;
     out.begin_object().key("stage").value(cli::keyword_of<S>());
     for (bool settings : {false, true}) {
