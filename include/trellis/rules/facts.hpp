@@ -55,24 +55,36 @@ struct pipeline_facts {
   [[nodiscard]] constexpr bool uses_nccl() const { return nccl || (!gloo && target_gpu); }
 };
 
+namespace detail {
+/// The facts every stage adds (rules E001, E002, E008-E010); false for a repeated stage, which
+/// keeps the values of its first occurrence (rule E002 reports it). Not a template, so it is
+/// compiled once rather than once per stage type.
+constexpr bool add_structure(pipeline_facts& f, stage_order order, bool unknown_param,
+                             bool repeated_param, bool missing_param) {
+  f.out_of_order = f.out_of_order || (f.count > 0 && order < f.last_order);
+  f.last_order = order;
+  ++f.count;
+  // every occurrence: E008-E010 come before E002 in the catalog
+  f.unknown_param = f.unknown_param || unknown_param;
+  f.repeated_param = f.repeated_param || repeated_param;
+  f.missing_param = f.missing_param || missing_param;
+  if (f.with(order)) {
+    f.repeated_stage = true;
+    return false;
+  }
+  f.has[static_cast<std::size_t>(order)] = true;
+  return true;
+}
+}  // namespace detail
+
 /// The facts of a pipeline one stage longer: each `|` adds its stage to the facts of the
 /// pipeline it extends, so a pipeline of n stages reads each stage's traits once, not n times.
 template <class S>
 constexpr pipeline_facts with_stage(pipeline_facts f) {
-  f.out_of_order = f.out_of_order || (f.count > 0 && S::order < f.last_order);
-  f.last_order = S::order;
-  ++f.count;
-  // every occurrence: E008-E010 come before E002 in the catalog
-  f.unknown_param = f.unknown_param ||
-                    !param_kinds_accepted<typename S::accepted_kinds, typename S::params>::value;
-  f.repeated_param = f.repeated_param || param_kinds_repeated<typename S::params>::value;
-  f.missing_param = f.missing_param || !S::has_required_params;
-  // A repeated stage keeps the values of its first occurrence (rule E002 reports it).
-  if (f.with(S::order)) {
-    f.repeated_stage = true;
+  if (!detail::add_structure(
+          f, S::order, !param_kinds_accepted<typename S::accepted_kinds, typename S::params>::value,
+          param_kinds_repeated<typename S::params>::value, !S::has_required_params))
     return f;
-  }
-  f.has[static_cast<std::size_t>(S::order)] = true;
   if constexpr (S::order == stage_order::dataset) {
     f.static_shape = S::has_static_shape;
     f.dataset_complete = S::has_required_params;
