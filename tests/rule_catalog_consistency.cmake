@@ -3,7 +3,8 @@
 file(GLOB rule_headers ${ROOT}/include/trellis/rules/*.hpp)
 set(defined "")
 foreach(header IN LISTS rule_headers)
-  file(STRINGS ${header} lines REGEX "^struct E[0-9][0-9][0-9]_[a-z0-9_]+ : rule<")
+  # A rule is "struct E0xx_name : rule<...>", its base on the next line when the line is long.
+  file(STRINGS ${header} lines REGEX "^struct E[0-9][0-9][0-9]_[a-z0-9_]+( : rule<.*)?$")
   foreach(line IN LISTS lines)
     string(REGEX MATCH "E[0-9][0-9][0-9]_[a-z0-9_]+" rule "${line}")
     list(APPEND defined ${rule})
