@@ -119,7 +119,7 @@ constexpr pipeline_facts with_stage(pipeline_facts f) {
     f.has_global_batch = S::has_global_batch;
     f.global_batch = S::global_batch;
     f.checkpoint_every = S::checkpoint_every;
-    f.logs_best_metric = S::logs_metric(S::best_metric);
+    f.logs_best_metric = S::logs_best_metric;
     f.exportable = S::model::onnx_exportable;
     f.experiment = S::experiment;
     f.transfer = S::transfer::name;

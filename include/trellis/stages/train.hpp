@@ -17,6 +17,16 @@ namespace trellis {
 inline constexpr text_view builtin_metrics[] = {"train_loss", "val_loss", "val_accuracy",
                                                        "lr", "images_per_s"};
 
+/// Whether `metric` is one of builtin_metrics or of the `count` names in `extra`. Not a member
+/// of `train`, so it is compiled once rather than once per train type.
+constexpr bool logs_metric(text_view metric, const text_view* extra, std::size_t count) {
+  for (auto m : builtin_metrics)
+    if (m == metric) return true;
+  for (std::size_t i = 0; i < count; ++i)
+    if (extra[i] == metric) return true;
+  return false;
+}
+
 struct no_transfer final {
   using kind = kinds::transfer_from;
   static constexpr text_view name = "";
@@ -46,13 +56,8 @@ struct train {
   static constexpr text_view best_metric =
       param_t<kinds::select_best, select_best<"val_accuracy">, Ps...>::name;
 
-  static constexpr bool logs_metric(text_view metric) {
-    for (auto m : builtin_metrics)
-      if (m == metric) return true;
-    for (std::size_t i = 0; i < extra_metrics::size; ++i)
-      if (extra_metrics::names[i] == metric) return true;
-    return false;
-  }
+  static constexpr bool logs_best_metric =
+      logs_metric(best_metric, extra_metrics::names, extra_metrics::size);
 
   double lr = 0.01;
   std::size_t batch = 32;        ///< per rank; with global_batch<N> it is N / world size
