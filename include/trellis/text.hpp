@@ -86,7 +86,8 @@ class text {
  public:
   constexpr text() = default;
   /// From a string literal, always at compile time (consteval), so a stage whose fields are
-  /// literals is a constant: the compiler folds a pipeline of literals into plain stores.
+  /// literals is a constant, and so is a pipeline of them: g++ copies it in one block instead
+  /// of compiling code that builds it. (A local array is refused: the text would outlive it.)
   template <class Char, std::size_t N>
     requires __is_same(Char, const char)
   consteval text(Char (&literal)[N]) : text{text_view{literal}} {}  // NOLINT: implicit
