@@ -80,7 +80,8 @@ constexpr bool add_structure(pipeline_facts& f, stage_order order, bool unknown_
 /// The facts of a pipeline one stage longer: each `|` adds its stage to the facts of the
 /// pipeline it extends, so a pipeline of n stages reads each stage's traits once, not n times.
 template <class S>
-constexpr pipeline_facts with_stage(pipeline_facts f) {
+constexpr pipeline_facts with_stage(const pipeline_facts& prefix) {
+  pipeline_facts f = prefix;
   if (!detail::add_structure(
           f, S::order, !param_kinds_accepted<typename S::accepted_kinds, typename S::params>::value,
           param_kinds_repeated<typename S::params>::value, !S::has_required_params))
