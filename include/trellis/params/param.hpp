@@ -46,34 +46,38 @@ template <class Kind, class Default, class... Ps>
 using param_t = decltype(detail::pick<Kind, Default>(
     static_cast<const detail::param_set<std::index_sequence_for<Ps...>, Ps...>*>(nullptr)));
 
-// __is_same is a builtin of g++ and clang: comparing kinds instantiates no template per pair.
-template <class Kind, class... Ps>
-inline constexpr bool has_param_v = (__is_same(kind_of_t<Ps>, Kind) || ...);
-
-template <class Kind, class... Ps>
-inline constexpr std::size_t count_kind_v = (std::size_t{__is_same(kind_of_t<Ps>, Kind)} + ... + 0);
-
-/// True when some kind appears more than once among `Ps` (rule E009).
-template <class... Ps>
-inline constexpr bool has_repeated_kind_v = ((count_kind_v<kind_of_t<Ps>, Ps...> > 1) || ...);
-
 template <class... Kinds>
 struct kind_list {};
 
+/// The kinds of the parameters `Ps`. The checks below take kinds, not parameters, so g++ makes
+/// them once per list of kinds: `train<m, epochs<30>>` and `train<m, epochs<31>>` share them.
+template <class... Ps>
+using kinds_of = kind_list<kind_of_t<Ps>...>;
+
+// __is_same is a builtin of g++ and clang: comparing kinds instantiates no template per pair.
 template <class Kind, class... Accepted>
 inline constexpr bool is_one_of_v = (__is_same(Kind, Accepted) || ...);
 
-/// Whether every parameter's kind is accepted (rule E008); folds, no recursion.
-template <class Accepted, class Params>
-struct param_kinds_accepted;
-template <class... A, class... Ps>
-struct param_kinds_accepted<kind_list<A...>, kind_list<Ps...>>
-    : std::bool_constant<(is_one_of_v<kind_of_t<Ps>, A...> && ...)> {};
+/// Whether `Kind` is in the kind_list `Kinds`.
+template <class Kind, class Kinds>
+inline constexpr bool has_kind_v = false;
+template <class Kind, class... Ks>
+inline constexpr bool has_kind_v<Kind, kind_list<Ks...>> = is_one_of_v<Kind, Ks...>;
 
-/// Whether some kind is given twice (rule E009).
-template <class Params>
-struct param_kinds_repeated;
-template <class... Ps>
-struct param_kinds_repeated<kind_list<Ps...>> : std::bool_constant<has_repeated_kind_v<Ps...>> {};
+/// Whether every kind in the kind_list `Kinds` is in the kind_list `Accepted` (rule E008).
+template <class Accepted, class Kinds>
+inline constexpr bool kinds_accepted_v = false;
+template <class... A, class... Ks>
+inline constexpr bool kinds_accepted_v<kind_list<A...>, kind_list<Ks...>> =
+    (is_one_of_v<Ks, A...> && ...);
+
+template <class Kind, class... Ks>
+inline constexpr std::size_t count_kind_v = (std::size_t{__is_same(Ks, Kind)} + ... + 0);
+
+/// Whether some kind appears twice in the kind_list `Kinds` (rule E009).
+template <class Kinds>
+inline constexpr bool kinds_repeated_v = false;
+template <class... Ks>
+inline constexpr bool kinds_repeated_v<kind_list<Ks...>> = ((count_kind_v<Ks, Ks...> > 1) || ...);
 
 }  // namespace trellis

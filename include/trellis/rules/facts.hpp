@@ -83,8 +83,8 @@ template <class S>
 constexpr pipeline_facts with_stage(const pipeline_facts& prefix) {
   pipeline_facts f = prefix;
   if (!detail::add_structure(
-          f, S::order, !param_kinds_accepted<typename S::accepted_kinds, typename S::params>::value,
-          param_kinds_repeated<typename S::params>::value, !S::has_required_params))
+          f, S::order, !kinds_accepted_v<typename S::accepted_kinds, typename S::param_kinds>,
+          kinds_repeated_v<typename S::param_kinds>, !S::has_required_params))
     return f;
   if constexpr (S::order == stage_order::dataset) {
     f.static_shape = S::has_static_shape;

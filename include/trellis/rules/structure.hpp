@@ -43,7 +43,7 @@ struct first_repeated {
 };
 template <class P, class... Ps>
 struct first_repeated<kind_list<P, Ps...>>
-    : std::conditional_t<has_param_v<kind_of_t<P>, Ps...>, std::type_identity<P>,
+    : std::conditional_t<has_kind_v<kind_of_t<P>, kinds_of<Ps...>>, std::type_identity<P>,
                          first_repeated<kind_list<Ps...>>> {};
 
 /// The first stage (in pipeline order) for which `Find<Stage>::type` is not `absent`.

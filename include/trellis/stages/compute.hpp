@@ -18,13 +18,14 @@ struct compute {
   using accepted_kinds = kind_list<kinds::compute_target, kinds::max_nodes, kinds::min_nodes,
                                    kinds::priority, kinds::cluster>;
   using params = kind_list<Ps...>;
+  using param_kinds = kinds_of<Ps...>;
   using target = param_t<kinds::compute_target, local::cpu, Ps...>;
   using priority = param_t<kinds::priority, dedicated, Ps...>;
-  static constexpr bool has_required_params = has_param_v<kinds::compute_target, Ps...>;
+  static constexpr bool has_required_params = has_kind_v<kinds::compute_target, param_kinds>;
   static constexpr std::size_t max_nodes =
       param_t<kinds::max_nodes, trellis::max_nodes<target::is_local ? 1 : 4>, Ps...>::value;
   static constexpr std::size_t min_nodes = param_t<kinds::min_nodes, trellis::min_nodes<0>, Ps...>::value;
-  static constexpr bool has_max_nodes = has_param_v<kinds::max_nodes, Ps...>;
+  static constexpr bool has_max_nodes = has_kind_v<kinds::max_nodes, param_kinds>;
   static constexpr text_view cluster_name =
       param_t<kinds::cluster,
               cluster<is_gpu_target_v<target> ? "trellis-gpu" : "trellis-cpu">, Ps...>::name;

@@ -27,12 +27,13 @@ struct dataset {
   static constexpr stage_order order = stage_order::dataset;
   using accepted_kinds = kind_list<kinds::dataset_kind, kinds::classes, kinds::input_shape>;
   using params = kind_list<Ps...>;
+  using param_kinds = kinds_of<Ps...>;
   using source = param_t<kinds::dataset_kind, absent, Ps...>;
   using shape = param_t<kinds::input_shape, absent, Ps...>;
   static constexpr std::size_t classes = param_t<kinds::classes, trellis::classes<0>, Ps...>::value;
-  static constexpr bool has_static_shape = has_param_v<kinds::input_shape, Ps...>;
+  static constexpr bool has_static_shape = has_kind_v<kinds::input_shape, param_kinds>;
   static constexpr bool has_required_params =
-      has_param_v<kinds::dataset_kind, Ps...> && has_param_v<kinds::classes, Ps...>;
+      has_kind_v<kinds::dataset_kind, param_kinds> && has_kind_v<kinds::classes, param_kinds>;
 
   text root{};               ///< dataset folder (image_folder) or IDX files folder
   transforms transform{};

@@ -23,10 +23,11 @@ struct distributed {
   using accepted_kinds = kind_list<kinds::framework, kinds::nodes, kinds::procs, kinds::max_restarts,
                                    kinds::launch, kinds::collective>;
   using params = kind_list<Ps...>;
+  using param_kinds = kinds_of<Ps...>;
   using framework = param_t<kinds::framework, pytorch, Ps...>;
   using launch = param_t<kinds::launch, per_process, Ps...>;
   using collective = param_t<kinds::collective, auto_collective, Ps...>;
-  static constexpr bool has_required_params = has_param_v<kinds::framework, Ps...>;
+  static constexpr bool has_required_params = has_kind_v<kinds::framework, param_kinds>;
   static constexpr std::size_t nodes = param_t<kinds::nodes, trellis::nodes<1>, Ps...>::value;
   static constexpr std::size_t procs = param_t<kinds::procs, trellis::procs<1>, Ps...>::value;
   static constexpr std::size_t max_restarts =

@@ -16,8 +16,9 @@ struct environment {
   using accepted_kinds = kind_list<kinds::environment_source, kinds::base_image, kinds::cuda_version,
                                    kinds::torch_version, kinds::mpi_support>;
   using params = kind_list<Ps...>;
+  using param_kinds = kinds_of<Ps...>;
   using source = param_t<kinds::environment_source, custom<"unnamed">, Ps...>;
-  static constexpr bool has_required_params = has_param_v<kinds::environment_source, Ps...>;
+  static constexpr bool has_required_params = has_kind_v<kinds::environment_source, param_kinds>;
   static constexpr bool is_curated = source::curated;
   static constexpr text_view name = source::name;
   static constexpr text_view image =
@@ -29,7 +30,7 @@ struct environment {
       param_t<kinds::cuda_version, cuda<source::cuda / 100, source::cuda % 100>, Ps...>::value;
   static constexpr std::size_t torch_required =
       param_t<kinds::torch_version, torch_version<source::torch / 100, source::torch % 100>, Ps...>::value;
-  static constexpr bool mpi = source::mpi || has_param_v<kinds::mpi_support, Ps...>;
+  static constexpr bool mpi = source::mpi || has_kind_v<kinds::mpi_support, param_kinds>;
 
   text_list pip{};  ///< extra pip requirements (custom environments)
   text conda_file{};        ///< a conda specification file (custom environments)

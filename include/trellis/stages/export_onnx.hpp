@@ -15,6 +15,7 @@ struct export_onnx {
   static constexpr stage_order order = stage_order::export_onnx;
   using accepted_kinds = kind_list<kinds::opset, kinds::batch_axis>;
   using params = kind_list<Ps...>;
+  using param_kinds = kinds_of<Ps...>;
   static constexpr bool has_required_params = true;
   static constexpr std::size_t opset = param_t<kinds::opset, trellis::opset<17>, Ps...>::value;
   static constexpr bool dynamic_batch = param_t<kinds::batch_axis, trellis::dynamic_batch, Ps...>::value;

@@ -40,13 +40,14 @@ struct train {
                 kinds::checkpoint_every, kinds::transfer_from, kinds::experiment, kinds::logs,
                 kinds::select_best>;
   using params = kind_list<Ps...>;
+  using param_kinds = kinds_of<Ps...>;
   using model = param_t<kinds::model, models::small_cnn, Ps...>;
   using optimizer = param_t<kinds::optimizer, sgd, Ps...>;
   using transfer = param_t<kinds::transfer_from, no_transfer, Ps...>;
   using extra_metrics = param_t<kinds::logs, logs<>, Ps...>;
-  static constexpr bool has_required_params = has_param_v<kinds::model, Ps...>;
+  static constexpr bool has_required_params = has_kind_v<kinds::model, param_kinds>;
   static constexpr std::size_t epochs = param_t<kinds::epochs, trellis::epochs<1>, Ps...>::value;
-  static constexpr bool has_global_batch = has_param_v<kinds::global_batch, Ps...>;
+  static constexpr bool has_global_batch = has_kind_v<kinds::global_batch, param_kinds>;
   static constexpr std::size_t global_batch =
       param_t<kinds::global_batch, trellis::global_batch<0>, Ps...>::value;
   static constexpr std::size_t checkpoint_every =
