@@ -4,12 +4,15 @@
 # checked. Two shapes: "distinct" varies five of the seven stage types per pipeline (every
 # pipeline instantiates new dataset, compute, train, register_model and export_onnx types);
 # "shared" varies only train's epochs and the model name, as pipelines of one code base tend
-# to. Each figure is the best of 3 compiles; the marginal cost is the slope from N=1 to 200.
+# to. A third shape, "bare", compiles the distinct source against bare_syntax.hpp, stand-ins
+# that check nothing: the baseline of what the syntax costs by itself. Each figure is the best
+# of 3 compiles; the marginal cost is the slope from N=1 to 200.
 # With valgrind installed it also counts the compiler's instructions per distinct pipeline
 # (N=1 to 21), a figure that machine load does not change, at -O0, checking only and -O2.
 # usage: compile_time.sh [compiler...]   (default: g++, and clang++ when present)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 compilers=("$@")
@@ -18,12 +21,12 @@ if [ ${#compilers[@]} -eq 0 ]; then
   command -v clang++ >/dev/null && compilers+=(clang++)
 fi
 
-pipelines() {  # $1 = count, $2 = distinct|shared
-  echo '#include <trellis/trellis.hpp>'
+pipelines() {  # $1 = count, $2 = distinct|shared|bare
+  if [ "$2" = bare ]; then echo '#include "bare_syntax.hpp"'; else echo '#include <trellis/trellis.hpp>'; fi
   echo 'using namespace trellis;'
   for ((i = 0; i < $1; ++i)); do
     local classes=10 max_nodes=4 batch=64 opset=17
-    if [ "$2" = distinct ]; then
+    if [ "$2" != shared ]; then
       classes=$((i % 50 + 2)) max_nodes=$((i % 4 + 2)) batch=$((8 * (i % 16 + 1))) opset=$((i % 11 + 7))
     fi
     cat <<CPP
@@ -45,7 +48,7 @@ CPP
 
 compile() {  # compiler, source, [mode flags: default -O0 -c], [launcher...]: one compile
   # shellcheck disable=SC2086  # the mode is several flags
-  "${@:4}" "$1" -std=c++20 ${3:--O0 -c} -I"$root/include" "$2" -o "$work/out.o"
+  "${@:4}" "$1" -std=c++20 ${3:--O0 -c} -I"$root/include" -I"$here" "$2" -o "$work/out.o"
 }
 
 best_of_3() {  # compiler, source, [mode flags] -> seconds (best of 3)
@@ -68,7 +71,7 @@ instructions() {  # compiler, source, [mode flags] -> instructions run by the co
 
 echo 'int main() {}' >"$work/empty.cpp"
 printf '#include <trellis/trellis.hpp>\nint main() {}\n' >"$work/include.cpp"
-for shape in distinct shared; do
+for shape in distinct shared bare; do
   for n in 1 21 50 200; do pipelines $n $shape >"$work/$shape$n.cpp"; done
 done
 
@@ -77,27 +80,37 @@ for cxx in "${compilers[@]}"; do
   include=$(best_of_3 "$cxx" "$work/include.cpp")
   echo "== $($cxx --version | head -1)"
   printf '  front-end include cost      %6.3f s  (target < 0.5 s)\n' "$(echo "$include - $empty" | bc -l)"
-  for shape in distinct shared; do
+  declare -A marginal
+  for shape in distinct shared bare; do
     declare -A t
+    above=$include  # what the shape's own include costs
+    [ $shape = bare ] && above=$empty
     for n in 1 50 200; do
       t[$n]=$(best_of_3 "$cxx" "$work/$shape$n.cpp")
       printf '  %-8s N = %3d          %6.3f s total, %6.2f ms per pipeline above the include\n' \
-        "$shape" "$n" "${t[$n]}" "$(echo "1000 * (${t[$n]} - $include) / $n" | bc -l)"
+        "$shape" "$n" "${t[$n]}" "$(echo "1000 * (${t[$n]} - $above) / $n" | bc -l)"
     done
-    printf '  %-8s marginal cost     %6.2f ms per pipeline  (target < 5 ms)\n' \
-      "$shape" "$(echo "1000 * (${t[200]} - ${t[1]}) / 199" | bc -l)"
+    marginal[$shape]=$(echo "1000 * (${t[200]} - ${t[1]}) / 199" | bc -l)
+    printf '  %-8s marginal cost     %6.2f ms per pipeline  %s\n' "$shape" "${marginal[$shape]}" \
+      "$([ $shape = bare ] && echo '(the syntax alone)' || echo '(target < 5 ms)')"
     # The same with checking only (no code generated): what the rules and types cost.
     s1=$(best_of_3 "$cxx" "$work/${shape}1.cpp" -fsyntax-only)
     s200=$(best_of_3 "$cxx" "$work/${shape}200.cpp" -fsyntax-only)
     printf '  %-8s checking only     %6.2f ms per pipeline  (-fsyntax-only)\n' \
       "$shape" "$(echo "1000 * ($s200 - $s1) / 199" | bc -l)"
   done
+  for shape in distinct shared; do
+    printf '  %-8s marginal / bare   %6.2f x  (what checking multiplies the syntax cost by)\n' \
+      "$shape" "$(echo "${marginal[$shape]} / ${marginal[bare]}" | bc -l)"
+  done
   if command -v valgrind >/dev/null; then
-    for mode in "-O0 -c" -fsyntax-only "-O2 -c"; do  # -O2: what a release build pays
-      i1=$(instructions "$cxx" "$work/distinct1.cpp" "$mode")
-      i21=$(instructions "$cxx" "$work/distinct21.cpp" "$mode")
-      printf '  distinct instructions     %6.1f M per pipeline  (%s)\n' \
-        "$(echo "($i21 - $i1) / 20 / 1000000" | bc -l)" "$mode"
+    for shape in distinct bare; do
+      for mode in "-O0 -c" -fsyntax-only "-O2 -c"; do  # -O2: what a release build pays
+        i1=$(instructions "$cxx" "$work/${shape}1.cpp" "$mode")
+        i21=$(instructions "$cxx" "$work/${shape}21.cpp" "$mode")
+        printf '  %-8s instructions     %6.1f M per pipeline  (%s)\n' \
+          "$shape" "$(echo "($i21 - $i1) / 20 / 1000000" | bc -l)" "$mode"
+      done
     done
   fi
 done
