@@ -31,7 +31,8 @@ struct no_stages {
 template <class Prefix, stage Last>
 struct pipeline_node {
   static constexpr std::size_t size = Prefix::size + 1;
-  static constexpr pipeline_facts facts = with_stage<Last>(Prefix::facts);
+  // add_stage, not with_stage<Last>: one function template fewer made per stage type.
+  static constexpr pipeline_facts facts = add_stage(Prefix::facts, structure_of<Last>, Last::facts);
   /// Nonzero when a rule is broken: the rule the first broken prefix broke, or else the first
   /// rule `Last` breaks, as only the rules that read `Last` can have changed.
   static constexpr std::size_t broken =

@@ -13,7 +13,7 @@ namespace trellis::rules {
 template <class... Ctx>
 struct E023_procs_exceed_gpus : rule<23, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.uses_nccl() && !f.target_local && f.procs > f.gpus_per_node;
+    return f.uses_nccl() && !f.compute->is_local && f.distributed->procs > f.compute->gpus_per_node;
   }
   template <class V>
   using context = E023_procs_exceed_gpus<procs<V::dist::procs>, gpus<V::target::gpus_per_node>,
@@ -31,7 +31,8 @@ template <class... Ctx>
 struct E024_nodes_exceed_max_nodes
     : rule<24, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::distributed) && !f.target_local && f.nodes > f.max_nodes;
+    return f.with(stage_order::distributed) && !f.compute->is_local &&
+           f.distributed->nodes > f.compute->max_nodes;
   }
   template <class V>
   using context = E024_nodes_exceed_max_nodes<nodes<V::dist::nodes>, max_nodes<V::comp::max_nodes>>;
@@ -47,9 +48,12 @@ template <class... Ctx>
 struct E025_zero_count
     : rule<25, stages(stage_order::compute, stage_order::distributed, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.nodes == 0 || f.procs == 0 ||
-           (f.with(stage_order::train) && (f.epochs == 0 || (f.has_global_batch && f.global_batch == 0))) ||
-           (f.with(stage_order::compute) && (f.max_nodes == 0 || (f.target_local && f.target_gpu && f.gpus_per_node == 0)));
+    return f.distributed->nodes == 0 || f.distributed->procs == 0 ||
+           (f.with(stage_order::train) &&
+            (f.train->epochs == 0 || (f.train->has_global_batch && f.train->global_batch == 0))) ||
+           (f.with(stage_order::compute) &&
+            (f.compute->max_nodes == 0 ||
+             (f.compute->is_local && f.compute->has_gpus && f.compute->gpus_per_node == 0)));
   }
   template <class V>
   using context = E025_zero_count<nodes<V::dist::nodes>, procs<V::dist::procs>, epochs<V::trn::epochs>,
@@ -67,8 +71,8 @@ template <class... Ctx>
 struct E026_global_batch_not_divisible
     : rule<26, stages(stage_order::distributed, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::train) && f.has_global_batch && f.world_size() != 0 &&
-           f.global_batch % f.world_size() != 0;
+    return f.with(stage_order::train) && f.train->has_global_batch && f.world_size() != 0 &&
+           f.train->global_batch % f.world_size() != 0;
   }
   template <class V>
   using context = E026_global_batch_not_divisible<global_batch<V::trn::global_batch>,
@@ -85,7 +89,7 @@ constexpr void diagnose(E026_global_batch_not_divisible<C...>) {
 template <class... Ctx>
 struct E027_min_nodes_exceed_max_nodes : rule<27, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.min_nodes > f.max_nodes;
+    return f.compute->min_nodes > f.compute->max_nodes;
   }
   template <class V>
   using context = E027_min_nodes_exceed_max_nodes<min_nodes<V::comp::min_nodes>,
@@ -101,7 +105,7 @@ constexpr void diagnose(E027_min_nodes_exceed_max_nodes<C...>) {
 template <class... Ctx>
 struct E028_local_gpus_exceeded : rule<28, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.uses_nccl() && f.target_local && f.world_size() > f.gpus_per_node;
+    return f.uses_nccl() && f.compute->is_local && f.world_size() > f.compute->gpus_per_node;
   }
   template <class V>
   using context = E028_local_gpus_exceeded<nodes<V::dist::nodes>, procs<V::dist::procs>,
@@ -118,7 +122,7 @@ constexpr void diagnose(E028_local_gpus_exceeded<C...>) {
 template <class... Ctx>
 struct E029_too_few_classes : rule<29, stages(stage_order::dataset)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::dataset) && f.dataset_complete && f.classes < 2;
+    return f.with(stage_order::dataset) && f.dataset->complete && f.dataset->classes < 2;
   }
   template <class V>
   using context = E029_too_few_classes<classes<V::data::classes>>;

@@ -15,7 +15,7 @@ namespace trellis::rules {
 template <class... Ctx>
 struct E011_nccl_requires_gpu : rule<11, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.nccl && !f.target_gpu;
+    return f.distributed->nccl && !f.compute->has_gpus;
   }
   template <class V>
   using context = E011_nccl_requires_gpu<nccl, typename V::target>;
@@ -31,7 +31,7 @@ template <class... Ctx>
 struct E012_gpu_requires_cuda_environment
     : rule<12, stages(stage_order::environment, stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.target_gpu && f.with(stage_order::environment) && f.env_cuda == 0;
+    return f.compute->has_gpus && f.with(stage_order::environment) && f.environment->cuda == 0;
   }
   template <class V>
   using context = E012_gpu_requires_cuda_environment<typename V::target, typename V::env::source>;
@@ -47,7 +47,7 @@ template <class... Ctx>
 struct E013_mpi_requires_mpi_environment
     : rule<13, stages(stage_order::environment, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.mpi && f.with(stage_order::environment) && !f.env_mpi;
+    return f.distributed->mpi && f.with(stage_order::environment) && !f.environment->mpi;
   }
   template <class V>
   using context = E013_mpi_requires_mpi_environment<mpi, typename V::env::source>;
@@ -76,7 +76,8 @@ constexpr bool starts_with_azureml(text_view name) {
 template <class... Ctx>
 struct E014_reserved_environment_name : rule<14, stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::environment) && !f.env_curated && detail::starts_with_azureml(f.env_name);
+    return f.with(stage_order::environment) && !f.environment->curated &&
+           detail::starts_with_azureml(f.environment->name);
   }
   template <class V>
   using context = E014_reserved_environment_name<typename V::env::source>;
@@ -92,8 +93,9 @@ template <class... Ctx>
 struct E015_cuda_unsupported_by_gpu
     : rule<15, stages(stage_order::environment, stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.target_gpu && f.with(stage_order::environment) && f.env_cuda != 0 &&
-           !(f.env_cuda >= f.gpu_min_cuda && (f.gpu_max_cuda == 0 || f.env_cuda <= f.gpu_max_cuda));
+    return f.compute->has_gpus && f.with(stage_order::environment) && f.environment->cuda != 0 &&
+           !(f.environment->cuda >= f.compute->gpu_min_cuda &&
+             (f.compute->gpu_max_cuda == 0 || f.environment->cuda <= f.compute->gpu_max_cuda));
   }
   template <class V>
   using context = E015_cuda_unsupported_by_gpu<
@@ -110,9 +112,7 @@ constexpr void diagnose(E015_cuda_unsupported_by_gpu<C...>) {
 
 template <class... Ctx>
 struct E016_retired_vm_size : rule<16, stages(stage_order::compute)> {
-  static constexpr bool violated(const pipeline_facts& f) {
-    return f.target_retired;
-  }
+  static constexpr bool violated(const pipeline_facts& f) { return f.compute->retired; }
   template <class V>
   using context = E016_retired_vm_size<typename V::target, typename V::target::replacement>;
 };
@@ -151,7 +151,7 @@ constexpr void diagnose(E016_retired_vm_size<azure::nc24s_v3, C...>) {
 template <class... Ctx>
 struct E036_low_priority_on_local_target : rule<36, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.low_priority && f.target_local;
+    return f.compute->low_priority && f.compute->is_local;
   }
   template <class V>
   using context = E036_low_priority_on_local_target<low_priority, typename V::target>;
@@ -167,7 +167,7 @@ template <class... Ctx>
 struct E017_low_priority_requires_checkpoints
     : rule<17, stages(stage_order::compute, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.low_priority && f.with(stage_order::train) && f.checkpoint_every == 0;
+    return f.compute->low_priority && f.with(stage_order::train) && f.train->checkpoint_every == 0;
   }
   template <class V>
   using context = E017_low_priority_requires_checkpoints<low_priority, checkpoint_every<0>>;
@@ -182,7 +182,7 @@ constexpr void diagnose(E017_low_priority_requires_checkpoints<C...>) {
 template <class... Ctx>
 struct E018_model_not_exportable : rule<18, stages(stage_order::train, stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::export_onnx) && f.with(stage_order::train) && !f.exportable;
+    return f.with(stage_order::export_onnx) && f.with(stage_order::train) && !f.train->exportable;
   }
   template <class V>
   using context = E018_model_not_exportable<typename V::trn::model>;
@@ -197,7 +197,8 @@ constexpr void diagnose(E018_model_not_exportable<C...>) {
 template <class... Ctx>
 struct E019_opset_out_of_range : rule<19, stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::export_onnx) && (f.opset < 7 || f.opset > 17);
+    return f.with(stage_order::export_onnx) &&
+           (f.export_onnx->opset < 7 || f.export_onnx->opset > 17);
   }
   template <class V>
   using context = E019_opset_out_of_range<opset<V::onnx::opset>>;
@@ -213,7 +214,8 @@ template <class... Ctx>
 struct E020_restarts_require_checkpoints
     : rule<20, stages(stage_order::distributed, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.max_restarts > 0 && f.with(stage_order::train) && f.checkpoint_every == 0;
+    return f.distributed->max_restarts > 0 && f.with(stage_order::train) &&
+           f.train->checkpoint_every == 0;
   }
   template <class V>
   using context = E020_restarts_require_checkpoints<max_restarts<V::dist::max_restarts>,
@@ -230,7 +232,7 @@ template <class... Ctx>
 struct E021_azure_requires_environment
     : rule<21, stages(stage_order::environment, stage_order::compute, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return !f.target_local && f.with(stage_order::train) && !f.with(stage_order::environment);
+    return !f.compute->is_local && f.with(stage_order::train) && !f.with(stage_order::environment);
   }
   template <class V>
   using context = E021_azure_requires_environment<typename V::target>;
@@ -245,7 +247,7 @@ constexpr void diagnose(E021_azure_requires_environment<C...>) {
 template <class... Ctx>
 struct E022_mpi_launches_per_process : rule<22, stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.mpi && f.per_node;
+    return f.distributed->mpi && f.distributed->per_node;
   }
   template <class V>
   using context = E022_mpi_launches_per_process<mpi, per_node>;

@@ -37,7 +37,7 @@ constexpr bool is_compute_name(text_view s) {
 template <class... Ctx>
 struct E030_invalid_model_name : rule<30, stages(stage_order::register_model)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::register_model) && !detail::is_asset_name(f.model_name);
+    return f.with(stage_order::register_model) && !detail::is_asset_name(f.register_model->name);
   }
   template <class V>
   using context = E030_invalid_model_name<typename V::reg>;
@@ -52,7 +52,7 @@ constexpr void diagnose(E030_invalid_model_name<C...>) {
 template <class... Ctx>
 struct E031_invalid_experiment_name : rule<31, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::train) && !detail::is_asset_name(f.experiment);
+    return f.with(stage_order::train) && !detail::is_asset_name(f.train->experiment);
   }
   template <class V>
   using context = E031_invalid_experiment_name<typename V::trn>;
@@ -67,7 +67,8 @@ constexpr void diagnose(E031_invalid_experiment_name<C...>) {
 template <class... Ctx>
 struct E032_invalid_compute_name : rule<32, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::compute) && !f.target_local && !detail::is_compute_name(f.cluster_name);
+    return f.with(stage_order::compute) && !f.compute->is_local &&
+           !detail::is_compute_name(f.compute->cluster_name);
   }
   template <class V>
   using context = E032_invalid_compute_name<typename V::comp>;
@@ -82,7 +83,8 @@ constexpr void diagnose(E032_invalid_compute_name<C...>) {
 template <class... Ctx>
 struct E033_invalid_environment_name : rule<33, stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::environment) && !f.env_curated && !detail::is_asset_name(f.env_name);
+    return f.with(stage_order::environment) && !f.environment->curated &&
+           !detail::is_asset_name(f.environment->name);
   }
   template <class V>
   using context = E033_invalid_environment_name<typename V::env::source>;
@@ -97,7 +99,7 @@ constexpr void diagnose(E033_invalid_environment_name<C...>) {
 template <class... Ctx>
 struct E034_best_metric_not_logged : rule<34, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::train) && !f.logs_best_metric;
+    return f.with(stage_order::train) && !f.train->logs_best_metric;
   }
   template <class V>
   using context = E034_best_metric_not_logged<typename V::trn>;
@@ -113,7 +115,8 @@ constexpr void diagnose(E034_best_metric_not_logged<C...>) {
 template <class... Ctx>
 struct E035_invalid_transfer_source : rule<35, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::train) && !f.transfer.empty() && !detail::is_asset_name(f.transfer);
+    return f.with(stage_order::train) && !f.train->transfer.empty() &&
+           !detail::is_asset_name(f.train->transfer);
   }
   template <class V>
   using context = E035_invalid_transfer_source<typename V::trn::transfer>;

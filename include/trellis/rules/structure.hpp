@@ -160,7 +160,8 @@ template <class... Ctx>
 struct E006_export_requires_static_shape
     : rule<6, stages(stage_order::dataset, stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::export_onnx) && f.with(stage_order::dataset) && !f.static_shape;
+    return f.with(stage_order::export_onnx) && f.with(stage_order::dataset) &&
+           !f.dataset->static_shape;
   }
   template <class V>
   using context = E006_export_requires_static_shape<typename V::data>;

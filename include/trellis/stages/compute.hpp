@@ -12,6 +12,14 @@
 
 namespace trellis {
 
+/// What the rules read of a `compute`; the defaults stand for a pipeline without one.
+struct compute_facts {
+  bool is_local = true, retired = false, has_gpus = false, low_priority = false;
+  std::size_t gpus_per_node = 0, gpu_min_cuda = 0, gpu_max_cuda = 0;
+  std::size_t max_nodes = 1, min_nodes = 0;
+  text_view cluster_name;
+};
+
 template <class... Ps>
 struct compute {
   static constexpr stage_order order = stage_order::compute;
@@ -29,6 +37,16 @@ struct compute {
   static constexpr text_view cluster_name =
       param_t<kinds::cluster,
               cluster<is_gpu_target_v<target> ? "trellis-gpu" : "trellis-cpu">, Ps...>::name;
+  static constexpr compute_facts facts{target::is_local,
+                                       target::retired,
+                                       is_gpu_target_v<target>,
+                                       std::is_same_v<priority, low_priority>,
+                                       target::gpus_per_node,
+                                       target::gpu::min_cuda,
+                                       target::gpu::max_cuda,
+                                       max_nodes,
+                                       min_nodes,
+                                       cluster_name};
 
   std::size_t idle_seconds_before_scaledown = 1800;  ///< Azure scales idle nodes down after this
 

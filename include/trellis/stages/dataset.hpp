@@ -10,6 +10,12 @@
 
 namespace trellis {
 
+/// What the rules read of a `dataset`; the defaults stand for a pipeline without one.
+struct dataset_facts {
+  bool static_shape = false, complete = false;
+  std::size_t classes = 0;
+};
+
 /// Per-sample transforms, applied in this order: gray_to_rgb, resize, crop, hflip, normalize.
 struct transforms {
   std::size_t resize = 0;    ///< shorter side to this many pixels; 0 keeps the size
@@ -34,6 +40,7 @@ struct dataset {
   static constexpr bool has_static_shape = has_kind_v<kinds::input_shape, param_kinds>;
   static constexpr bool has_required_params =
       has_kind_v<kinds::dataset_kind, param_kinds> && has_kind_v<kinds::classes, param_kinds>;
+  static constexpr dataset_facts facts{has_static_shape, has_required_params, classes};
 
   text root{};               ///< dataset folder (image_folder) or IDX files folder
   transforms transform{};

@@ -11,6 +11,12 @@
 
 namespace trellis {
 
+/// What the rules read of a `distributed`; the defaults stand for a pipeline without one.
+struct distributed_facts {
+  bool mpi = false, per_node = false, nccl = false, gloo = false;
+  std::size_t nodes = 1, procs = 1, max_restarts = 0;
+};
+
 /// Marks "let the compute target choose": NCCL on GPUs, Gloo on CPUs.
 struct auto_collective final {
   using kind = kinds::collective;
@@ -32,6 +38,13 @@ struct distributed {
   static constexpr std::size_t procs = param_t<kinds::procs, trellis::procs<1>, Ps...>::value;
   static constexpr std::size_t max_restarts =
       param_t<kinds::max_restarts, trellis::max_restarts<0>, Ps...>::value;
+  static constexpr distributed_facts facts{std::is_same_v<framework, trellis::mpi>,
+                                           std::is_same_v<launch, trellis::per_node>,
+                                           std::is_same_v<collective, trellis::nccl>,
+                                           std::is_same_v<collective, trellis::gloo>,
+                                           nodes,
+                                           procs,
+                                           max_restarts};
 
   text master_addr = "127.0.0.1";  ///< local runs; Azure sets MASTER_ADDR itself
   std::uint16_t master_port = 29500;

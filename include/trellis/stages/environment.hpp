@@ -10,6 +10,13 @@
 
 namespace trellis {
 
+/// What the rules read of an `environment`; the defaults stand for a pipeline without one.
+struct environment_facts {
+  std::size_t cuda = 0;
+  bool mpi = false, curated = false;
+  text_view name;
+};
+
 template <class... Ps>
 struct environment {
   static constexpr stage_order order = stage_order::environment;
@@ -31,6 +38,7 @@ struct environment {
   static constexpr std::size_t torch_required =
       param_t<kinds::torch_version, torch_version<source::torch / 100, source::torch % 100>, Ps...>::value;
   static constexpr bool mpi = source::mpi || has_kind_v<kinds::mpi_support, param_kinds>;
+  static constexpr environment_facts facts{cuda_version, mpi, is_curated, name};
 
   text_list pip{};  ///< extra pip requirements (custom environments)
   text conda_file{};        ///< a conda specification file (custom environments)

@@ -10,6 +10,11 @@
 
 namespace trellis {
 
+/// What the rules read of an `export_onnx`; the defaults stand for a pipeline without one.
+struct export_onnx_facts {
+  std::size_t opset = 17;
+};
+
 template <class... Ps>
 struct export_onnx {
   static constexpr stage_order order = stage_order::export_onnx;
@@ -19,6 +24,7 @@ struct export_onnx {
   static constexpr bool has_required_params = true;
   static constexpr std::size_t opset = param_t<kinds::opset, trellis::opset<17>, Ps...>::value;
   static constexpr bool dynamic_batch = param_t<kinds::batch_axis, trellis::dynamic_batch, Ps...>::value;
+  static constexpr export_onnx_facts facts{opset};
 
   text file = "model.onnx";
 

@@ -9,6 +9,11 @@
 
 namespace trellis {
 
+/// What the rules read of a `register_model`.
+struct register_model_facts {
+  text_view name;
+};
+
 template <fixed_string Name, class... Ps>
 struct register_model {
   static constexpr stage_order order = stage_order::register_model;
@@ -17,6 +22,7 @@ struct register_model {
   using param_kinds = kinds_of<Ps...>;
   static constexpr bool has_required_params = true;
   static constexpr text_view name = Name.view();
+  static constexpr register_model_facts facts{name};
 
   text description{};
   tag_list tags{};

@@ -1,7 +1,7 @@
 // What makes a type a pipeline stage: a keyword, its place in the fixed stage order, the
 // parameter kinds it accepts and those it was given, whether its required parameters are
-// present, and a `fields` function listing compile-time values (`fixed`) and run-time values
-// (`setting`).
+// present, the `facts` rules read of it, and a `fields` function listing compile-time values
+// (`fixed`) and run-time values (`setting`).
 #pragma once
 #include <concepts>
 #include <cstddef>
@@ -41,6 +41,7 @@ concept stage = requires {
   typename T::accepted_kinds;
   typename T::param_kinds;
   { T::has_required_params } -> std::convertible_to<bool>;
+  T::facts;
 };
 
 }  // namespace trellis

@@ -13,6 +13,13 @@
 
 namespace trellis {
 
+/// What the rules read of a `train`; the defaults stand for a pipeline without one.
+struct train_facts {
+  std::size_t epochs = 1, global_batch = 0, checkpoint_every = 1;
+  bool has_global_batch = false, logs_best_metric = true, exportable = true;
+  text_view experiment = "trellis", transfer;
+};
+
 /// Metrics every `train` logs, per epoch (val_*) or per logging step (the others).
 inline constexpr text_view builtin_metrics[] = {"train_loss", "val_loss", "val_accuracy",
                                                        "lr", "images_per_s"};
@@ -59,6 +66,9 @@ struct train {
 
   static constexpr bool logs_best_metric =
       logs_metric(best_metric, extra_metrics::names, extra_metrics::size);
+  static constexpr train_facts facts{epochs,           global_batch,     checkpoint_every,
+                                     has_global_batch, logs_best_metric, model::onnx_exportable,
+                                     experiment,       transfer::name};
 
   double lr = 0.01;
   std::size_t batch = 32;        ///< per rank; with global_batch<N> it is N / world size
