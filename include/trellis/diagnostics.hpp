@@ -20,13 +20,17 @@ inline constexpr bool is_satisfied_v = std::is_same_v<R, satisfied>;
 template <class...>
 inline constexpr bool dependent_false = false;
 
-/// A set of stage orders, one bit each.
+/// A set of stage orders, one bit each, and one bit for the structure flags.
 using stage_set = unsigned;
 template <std::same_as<stage_order>... Orders>
 constexpr stage_set stages(Orders... orders) {
   return ((stage_set{1} << static_cast<unsigned>(orders)) | ... | 0u);
 }
-/// Rules on what every stage adds (their order, their parameters).
+/// Rules on the flags any stage may set (order, repeats, parameters): a `|` evaluates them only
+/// when its stage sets one, not for every stage.
+inline constexpr stage_set structure_flags = stage_set{1}
+                                             << static_cast<unsigned>(stage_order::count);
+/// Every rule, whatever it reads.
 inline constexpr stage_set every_stage = ~stage_set{0};
 
 /// Base of every rule: its id (E0xx) and the stages whose facts it reads. Facts only change as

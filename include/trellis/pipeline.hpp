@@ -1,9 +1,9 @@
 // Pipelines and `operator|`. A pipeline is built one stage at a time: `p | s` holds `p` and `s`
 // side by side, so each `|` copies its operands once and adds one stage's facts to the facts
 // its left side already has. Each `|` evaluates the rules of rules/catalog.hpp that read the
-// stage it adds (the others cannot have changed); a rule fires in the `|` that makes the
-// mistake, and that `|` still returns the longer pipeline, so one mistake gives one error, not
-// a cascade.
+// stage it adds, and the rules on the structure flags when it sets one (the others cannot have
+// changed); a rule fires in the `|` that makes the mistake, and that `|` still returns the
+// longer pipeline, so one mistake gives one error, not a cascade.
 #pragma once
 #include <cstddef>
 
@@ -14,6 +14,13 @@
 #include "trellis/stages/stage.hpp"
 
 namespace trellis {
+
+/// The rules the `|` that added a stage of order `added` evaluates, `after` being the facts it
+/// made: those that read that stage, and those on the structure flags once one is set. Only
+/// these can have changed their verdict.
+constexpr stage_set rules_to_evaluate(const pipeline_facts& after, stage_order added) {
+  return stages(added) | (after.structure_broken() ? structure_flags : 0);
+}
 
 namespace detail {
 /// What comes before the first stage: nothing to store, no facts, no stages.
@@ -34,10 +41,11 @@ struct pipeline_node {
   // add_stage, not with_stage<Last>: one function template fewer made per stage type.
   static constexpr pipeline_facts facts = add_stage(Prefix::facts, structure_of<Last>, Last::facts);
   /// Nonzero when a rule is broken: the rule the first broken prefix broke, or else the first
-  /// rule `Last` breaks, as only the rules that read `Last` can have changed.
+  /// rule `Last` breaks, as only the rules that `rules_to_evaluate` names can have changed.
   static constexpr std::size_t broken =
-      Prefix::broken != 0 ? Prefix::broken
-                          : rules::catalog::first_broken<stages(Last::order)>(facts);
+      Prefix::broken != 0
+          ? Prefix::broken
+          : rules::catalog::first_broken<rules_to_evaluate(facts, Last::order)>(facts);
 
   // The first node's empty prefix keeps its byte: with it, g++ sees a pipeline of literals as
   // one complete constant and copies it in one block (without, it stores field by field).

@@ -79,7 +79,7 @@ using offending_t = typename stages_of<V>::template first<Find>::found;
 }  // namespace detail
 
 template <class... Ctx>
-struct E001_stage_order : rule<1, every_stage> {
+struct E001_stage_order : rule<1, structure_flags> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.out_of_order;
   }
@@ -96,7 +96,7 @@ constexpr void diagnose(E001_stage_order<C...>) {
 }
 
 template <class... Ctx>
-struct E002_duplicate_stage : rule<2, every_stage> {
+struct E002_duplicate_stage : rule<2, structure_flags> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.repeated_stage;
   }
@@ -190,7 +190,7 @@ constexpr void diagnose(E007_distributed_requires_compute<C...>) {
 }
 
 template <class... Ctx>
-struct E008_unknown_parameter : rule<8, every_stage> {
+struct E008_unknown_parameter : rule<8, structure_flags> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.unknown_param;
   }
@@ -207,7 +207,7 @@ constexpr void diagnose(E008_unknown_parameter<C...>) {
 }
 
 template <class... Ctx>
-struct E009_duplicate_parameter : rule<9, every_stage> {
+struct E009_duplicate_parameter : rule<9, structure_flags> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.repeated_param;
   }
@@ -224,7 +224,7 @@ constexpr void diagnose(E009_duplicate_parameter<C...>) {
 }
 
 template <class... Ctx>
-struct E010_missing_required_parameter : rule<10, every_stage> {
+struct E010_missing_required_parameter : rule<10, structure_flags> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.missing_param;
   }
