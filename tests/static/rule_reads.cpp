@@ -25,7 +25,8 @@ struct samples {
   };
   template <class Later>
   static constexpr void add_pairs(base_set& bases) {
-    for (std::size_t i = 0; i < count; ++i) bases.items[bases.size++] = with_stage<Later>(single[i]);
+    for (std::size_t i = 0; i < count; ++i)
+      bases.items[bases.size++] = with_stage<Later>(single[i]);
   }
   static constexpr base_set bases = [] {
     base_set b;
@@ -57,10 +58,9 @@ using sample_stages = samples<
     compute<local::cpu, low_priority>, compute<local::cuda<gpus<2>>>, compute<azure::nc6>,
     compute<azure::d2_v2, cluster<"bad name">>, compute<azure::nc24ads_a100_v4, max_nodes<1>>,
     compute<azure::nd96asr_v4, min_nodes<9>, low_priority>, compute<azure::d2_v2, max_nodes<0>>,
-    distributed<PyTorch>,
-    distributed<PyTorch, nodes<4>, procs<2>, gloo>, distributed<PyTorch, nccl, procs<3>>,
-    distributed<PyTorch, procs<0>>, distributed<Horovod, per_node, max_restarts<1>>,
-    train<models::small_cnn>,
+    distributed<PyTorch>, distributed<PyTorch, nodes<4>, procs<2>, gloo>,
+    distributed<PyTorch, nccl, procs<3>>, distributed<PyTorch, procs<0>>,
+    distributed<Horovod, per_node, max_restarts<1>>, train<models::small_cnn>,
     train<models::resnet18, epochs<0>, global_batch<3>, checkpoint_every<0>>,
     train<models::small_cnn, select_best<"f1">, transfer_from<"bad name">>,
     train<models::small_cnn, procs<2>>, train<models::small_cnn, epochs<1>, epochs<2>>,

@@ -41,7 +41,9 @@ struct pipeline_facts {
   const register_model_facts* register_model = &no_stage_facts<register_model_facts>;
   const export_onnx_facts* export_onnx = &no_stage_facts<export_onnx_facts>;
 
-  [[nodiscard]] constexpr bool with(stage_order o) const { return has[static_cast<std::size_t>(o)]; }
+  [[nodiscard]] constexpr bool with(stage_order o) const {
+    return has[static_cast<std::size_t>(o)];
+  }
   /// Whether a stage came out of order or twice, or with a parameter wrong or missing.
   [[nodiscard]] constexpr bool structure_broken() const {
     return out_of_order || repeated_stage || unknown_param || repeated_param || missing_param;
