@@ -140,6 +140,11 @@ using check_t = typename check<P>::type;
 
 template <class P>
 inline constexpr bool is_valid_v = is_satisfied_v<check_t<P>>;
+/// A pipeline is valid when no `|` that built it broke a rule, which its last node already
+/// knows; naming check_t's rule list for it cost 0.3 M compiler instructions per pipeline.
+template <class Prefix, class Last>
+inline constexpr bool is_valid_v<pipeline_node<Prefix, Last>> =
+    pipeline_node<Prefix, Last>::broken == 0;
 
 // Stages are trivially copyable (see text.hpp), so `|` only copies its two operands, and is
 // inlined even at -O0 so no function is emitted per pipeline type. A rule fires in the `|` that

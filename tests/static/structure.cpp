@@ -128,3 +128,21 @@ static_assert(is_rule_v<check_t<pipeline<fashion, on_cpu, distributed<procs<0>>,
                         rules::E010_missing_required_parameter>);  // also E025
 static_assert(is_rule_v<check_t<pipeline<fashion, on_cpu, cnn, register_model<"my model", int>>>,
                         rules::E008_unknown_parameter>);  // also E030
+
+// is_valid_v reads the verdict the pipeline's last node holds, check_t evaluates the catalog
+// again over the whole pipeline: they agree, valid or broken.
+template <class P>
+constexpr bool verdicts_agree = is_valid_v<P> == is_satisfied_v<check_t<P>>;
+static_assert(verdicts_agree<pipeline<fashion, cpu_env, on_cpu, ddp4, cnn, reg, onnx>>);
+static_assert(!is_valid_v<pipeline<fashion, cnn, on_cpu>> &&
+              verdicts_agree<pipeline<fashion, cnn, on_cpu>>);  // E001
+static_assert(!is_valid_v<pipeline<fashion, cnn, cnn>> &&
+              verdicts_agree<pipeline<fashion, cnn, cnn>>);  // E002
+static_assert(!is_valid_v<pipeline<cpu_env, cnn>> &&
+              verdicts_agree<pipeline<cpu_env, cnn>>);  // E003
+static_assert(!is_valid_v<pipeline<fashion, train<models::small_cnn, procs<4>>>> &&
+              verdicts_agree<pipeline<fashion, train<models::small_cnn, procs<4>>>>);  // E008
+static_assert(!is_valid_v<pipeline<dataset<idx>, cnn>> &&
+              verdicts_agree<pipeline<dataset<idx>, cnn>>);  // E010
+static_assert(!is_valid_v<pipeline<fashion, cpu_env, compute<azure::nc6>, cnn>> &&
+              verdicts_agree<pipeline<fashion, cpu_env, compute<azure::nc6>, cnn>>);  // E016
