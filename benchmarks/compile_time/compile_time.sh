@@ -22,7 +22,9 @@ if [ ${#compilers[@]} -eq 0 ]; then
 fi
 
 pipelines() {  # $1 = count, $2 = distinct|shared|bare
-  if [ "$2" = bare ]; then echo '#include "bare_syntax.hpp"'; else echo '#include <trellis/trellis.hpp>'; fi
+  local header='<trellis/trellis.hpp>'
+  [ "$2" = bare ] && header='"bare_syntax.hpp"'
+  echo "#include $header"
   echo 'using namespace trellis;'
   for ((i = 0; i < $1; ++i)); do
     local classes=10 max_nodes=4 batch=64 opset=17
