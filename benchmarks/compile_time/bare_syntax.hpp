@@ -1,28 +1,15 @@
 // The baseline of compile_time.sh: stand-ins for the names its pipelines use, with trellis's
-// shapes (class templates of parameter types, a `text` field made from a literal, `|` nesting
-// two stages by value) and nothing else: no traits, no facts, no rules. Compiling the same
-// source against them measures what the syntax costs by itself, so the script can print what
-// trellis's checking adds.
+// shapes (class templates of parameter types, trellis's own `text` and `fixed_string`, `|`
+// nesting two stages by value) and nothing else: no traits, no facts, no rules. Compiling the
+// same source against them measures what the syntax costs by itself, so the script can print
+// what trellis's checking adds.
 #pragma once
 #include <cstddef>
 
+#include "trellis/fixed_string.hpp"
+#include "trellis/text.hpp"
+
 namespace trellis {
-
-template <std::size_t N>
-struct fixed_string {
-  char value[N]{};
-  constexpr fixed_string(const char (&chars)[N]) {  // NOLINT: implicit by design
-    for (std::size_t i = 0; i < N; ++i) value[i] = chars[i];
-  }
-};
-
-struct text {
-  const char* chars = "";
-  std::size_t size = 0;
-  constexpr text() = default;
-  template <std::size_t N>
-  consteval text(const char (&literal)[N]) : chars{literal}, size{N - 1} {}  // NOLINT
-};
 
 template <std::size_t N>
 struct classes {};
