@@ -5,11 +5,12 @@
 #include <concepts>
 
 #include "trellis/text.hpp"
+#include "trellis/params/param.hpp"
 
 namespace trellis {
 
 namespace kinds {
-struct model {};
+TRELLIS_KIND(model);
 }  // namespace kinds
 
 namespace models {

@@ -4,13 +4,14 @@
 #include <cstddef>
 
 #include "trellis/text.hpp"
+#include "trellis/params/param.hpp"
 
 namespace trellis {
 
 namespace kinds {
-struct dataset_kind {};
-struct classes {};
-struct input_shape {};
+TRELLIS_KIND(dataset_kind);
+TRELLIS_KIND(classes);
+TRELLIS_KIND(input_shape);
 }  // namespace kinds
 
 /// `train/` and `val/` folders with one sub-folder of PNG/JPEG images per class.

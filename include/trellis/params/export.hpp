@@ -2,11 +2,13 @@
 #pragma once
 #include <cstddef>
 
+#include "trellis/params/param.hpp"
+
 namespace trellis {
 
 namespace kinds {
-struct opset {};
-struct batch_axis {};
+TRELLIS_KIND(opset);
+TRELLIS_KIND(batch_axis);
 }  // namespace kinds
 
 template <std::size_t N>

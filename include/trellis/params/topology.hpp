@@ -5,21 +5,22 @@
 
 #include "trellis/text.hpp"
 #include "trellis/fixed_string.hpp"
+#include "trellis/params/param.hpp"
 
 namespace trellis {
 
 namespace kinds {
-struct nodes {};
-struct procs {};
-struct max_nodes {};
-struct min_nodes {};
-struct gpus {};
-struct max_restarts {};
-struct launch {};
-struct collective {};
-struct priority {};
-struct framework {};
-struct cluster {};
+TRELLIS_KIND(nodes);
+TRELLIS_KIND(procs);
+TRELLIS_KIND(max_nodes);
+TRELLIS_KIND(min_nodes);
+TRELLIS_KIND(gpus);
+TRELLIS_KIND(max_restarts);
+TRELLIS_KIND(launch);
+TRELLIS_KIND(collective);
+TRELLIS_KIND(priority);
+TRELLIS_KIND(framework);
+TRELLIS_KIND(cluster);
 }  // namespace kinds
 
 /// DDP over c10d: Gloo on CPUs, NCCL on GPUs (Azure's `PyTorch` distribution).

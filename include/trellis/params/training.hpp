@@ -5,18 +5,19 @@
 
 #include "trellis/text.hpp"
 #include "trellis/fixed_string.hpp"
+#include "trellis/params/param.hpp"
 
 namespace trellis {
 
 namespace kinds {
-struct epochs {};
-struct optimizer {};
-struct global_batch {};
-struct checkpoint_every {};
-struct transfer_from {};
-struct experiment {};
-struct logs {};
-struct select_best {};
+TRELLIS_KIND(epochs);
+TRELLIS_KIND(optimizer);
+TRELLIS_KIND(global_batch);
+TRELLIS_KIND(checkpoint_every);
+TRELLIS_KIND(transfer_from);
+TRELLIS_KIND(experiment);
+TRELLIS_KIND(logs);
+TRELLIS_KIND(select_best);
 }  // namespace kinds
 
 template <std::size_t N>

@@ -20,6 +20,16 @@ struct compute_facts {
   text_view cluster_name;
 };
 
+/// What a `compute` has of a kind when no parameter of that kind is given; `absent` where the
+/// default depends on the target (see max_nodes and cluster_name).
+struct compute_defaults {
+  using compute_target = local::cpu;
+  using max_nodes = absent;
+  using min_nodes = trellis::min_nodes<0>;
+  using priority = dedicated;
+  using cluster = absent;
+};
+
 template <class... Ps>
 struct compute {
   static constexpr stage_order order = stage_order::compute;
@@ -27,16 +37,17 @@ struct compute {
                                    kinds::priority, kinds::cluster>;
   using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
-  using target = param_t<kinds::compute_target, local::cpu, Ps...>;
-  using priority = param_t<kinds::priority, dedicated, Ps...>;
+  /// The parameters given, over the defaults: see given_t.
+  using given = given_t<compute_defaults, Ps...>;
+  using target = typename given::compute_target;
+  using priority = typename given::priority;
   static constexpr bool has_required_params = has_kind_v<kinds::compute_target, param_kinds>;
   static constexpr std::size_t max_nodes =
-      param_t<kinds::max_nodes, trellis::max_nodes<target::is_local ? 1 : 4>, Ps...>::value;
-  static constexpr std::size_t min_nodes = param_t<kinds::min_nodes, trellis::min_nodes<0>, Ps...>::value;
+      value_or<typename given::max_nodes>(target::is_local ? 1 : 4);
+  static constexpr std::size_t min_nodes = given::min_nodes::value;
   static constexpr bool has_max_nodes = has_kind_v<kinds::max_nodes, param_kinds>;
   static constexpr text_view cluster_name =
-      param_t<kinds::cluster,
-              cluster<is_gpu_target_v<target> ? "trellis-gpu" : "trellis-cpu">, Ps...>::name;
+      name_or<typename given::cluster>(is_gpu_target_v<target> ? "trellis-gpu" : "trellis-cpu");
   static constexpr compute_facts facts{target::is_local,
                                        target::retired,
                                        is_gpu_target_v<target>,

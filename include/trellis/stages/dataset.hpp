@@ -28,15 +28,24 @@ struct transforms {
   double std[3] = {0.229, 0.224, 0.225};
 };
 
+/// What a `dataset` has of a kind when no parameter of that kind is given.
+struct dataset_defaults {
+  using dataset_kind = absent;
+  using classes = trellis::classes<0>;
+  using input_shape = absent;
+};
+
 template <class... Ps>
 struct dataset {
   static constexpr stage_order order = stage_order::dataset;
   using accepted_kinds = kind_list<kinds::dataset_kind, kinds::classes, kinds::input_shape>;
   using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
-  using source = param_t<kinds::dataset_kind, absent, Ps...>;
-  using shape = param_t<kinds::input_shape, absent, Ps...>;
-  static constexpr std::size_t classes = param_t<kinds::classes, trellis::classes<0>, Ps...>::value;
+  /// The parameters given, over the defaults: see given_t.
+  using given = given_t<dataset_defaults, Ps...>;
+  using source = typename given::dataset_kind;
+  using shape = typename given::input_shape;
+  static constexpr std::size_t classes = given::classes::value;
   static constexpr bool has_static_shape = has_kind_v<kinds::input_shape, param_kinds>;
   static constexpr bool has_required_params =
       has_kind_v<kinds::dataset_kind, param_kinds> && has_kind_v<kinds::classes, param_kinds>;

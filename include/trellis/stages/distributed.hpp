@@ -23,6 +23,16 @@ struct auto_collective final {
   static constexpr text_view name = "auto";
 };
 
+/// What a `distributed` has of a kind when no parameter of that kind is given.
+struct distributed_defaults {
+  using framework = pytorch;
+  using nodes = trellis::nodes<1>;
+  using procs = trellis::procs<1>;
+  using max_restarts = trellis::max_restarts<0>;
+  using launch = per_process;
+  using collective = auto_collective;
+};
+
 template <class... Ps>
 struct distributed {
   static constexpr stage_order order = stage_order::distributed;
@@ -30,14 +40,15 @@ struct distributed {
                                    kinds::launch, kinds::collective>;
   using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
-  using framework = param_t<kinds::framework, pytorch, Ps...>;
-  using launch = param_t<kinds::launch, per_process, Ps...>;
-  using collective = param_t<kinds::collective, auto_collective, Ps...>;
+  /// The parameters given, over the defaults: see given_t.
+  using given = given_t<distributed_defaults, Ps...>;
+  using framework = typename given::framework;
+  using launch = typename given::launch;
+  using collective = typename given::collective;
   static constexpr bool has_required_params = has_kind_v<kinds::framework, param_kinds>;
-  static constexpr std::size_t nodes = param_t<kinds::nodes, trellis::nodes<1>, Ps...>::value;
-  static constexpr std::size_t procs = param_t<kinds::procs, trellis::procs<1>, Ps...>::value;
-  static constexpr std::size_t max_restarts =
-      param_t<kinds::max_restarts, trellis::max_restarts<0>, Ps...>::value;
+  static constexpr std::size_t nodes = given::nodes::value;
+  static constexpr std::size_t procs = given::procs::value;
+  static constexpr std::size_t max_restarts = given::max_restarts::value;
   static constexpr distributed_facts facts{std::is_same_v<framework, trellis::mpi>,
                                            std::is_same_v<launch, trellis::per_node>,
                                            std::is_same_v<collective, trellis::nccl>,

@@ -17,6 +17,16 @@ struct environment_facts {
   text_view name;
 };
 
+/// What an `environment` has of a kind when no parameter of that kind is given; `absent` where
+/// the default is the source's (see cuda_version and torch_required).
+struct environment_defaults {
+  using environment_source = custom<"unnamed">;
+  using base_image = trellis::base_image<"">;
+  using cuda_version = absent;
+  using torch_version = absent;
+  using mpi_support = absent;
+};
+
 template <class... Ps>
 struct environment {
   static constexpr stage_order order = stage_order::environment;
@@ -24,19 +34,18 @@ struct environment {
                                    kinds::torch_version, kinds::mpi_support>;
   using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
-  using source = param_t<kinds::environment_source, custom<"unnamed">, Ps...>;
+  /// The parameters given, over the defaults: see given_t.
+  using given = given_t<environment_defaults, Ps...>;
+  using source = typename given::environment_source;
   static constexpr bool has_required_params = has_kind_v<kinds::environment_source, param_kinds>;
   static constexpr bool is_curated = source::curated;
   static constexpr text_view name = source::name;
   static constexpr text_view image =
-      param_t<kinds::base_image, base_image<"">, Ps...>::name.empty()
-          ? source::image
-          : param_t<kinds::base_image, base_image<"">, Ps...>::name;
+      given::base_image::name.empty() ? source::image : given::base_image::name;
   /// CUDA major*100+minor, 0 for a CPU image.
-  static constexpr std::size_t cuda_version =
-      param_t<kinds::cuda_version, cuda<source::cuda / 100, source::cuda % 100>, Ps...>::value;
+  static constexpr std::size_t cuda_version = value_or<typename given::cuda_version>(source::cuda);
   static constexpr std::size_t torch_required =
-      param_t<kinds::torch_version, torch_version<source::torch / 100, source::torch % 100>, Ps...>::value;
+      value_or<typename given::torch_version>(source::torch);
   static constexpr bool mpi = source::mpi || has_kind_v<kinds::mpi_support, param_kinds>;
   static constexpr environment_facts facts{cuda_version, mpi, is_curated, name};
 

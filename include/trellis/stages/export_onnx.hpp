@@ -15,6 +15,12 @@ struct export_onnx_facts {
   std::size_t opset = 17;
 };
 
+/// What an `export_onnx` has of a kind when no parameter of that kind is given.
+struct export_onnx_defaults {
+  using opset = trellis::opset<17>;
+  using batch_axis = trellis::dynamic_batch;
+};
+
 template <class... Ps>
 struct export_onnx {
   static constexpr stage_order order = stage_order::export_onnx;
@@ -22,8 +28,10 @@ struct export_onnx {
   using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
   static constexpr bool has_required_params = true;
-  static constexpr std::size_t opset = param_t<kinds::opset, trellis::opset<17>, Ps...>::value;
-  static constexpr bool dynamic_batch = param_t<kinds::batch_axis, trellis::dynamic_batch, Ps...>::value;
+  /// The parameters given, over the defaults: see given_t.
+  using given = given_t<export_onnx_defaults, Ps...>;
+  static constexpr std::size_t opset = given::opset::value;
+  static constexpr bool dynamic_batch = given::batch_axis::value;
   static constexpr export_onnx_facts facts{opset};
 
   text file = "model.onnx";

@@ -39,6 +39,19 @@ struct no_transfer final {
   static constexpr text_view name = "";
 };
 
+/// What a `train` has of a kind when no parameter of that kind is given.
+struct train_defaults {
+  using model = models::small_cnn;
+  using epochs = trellis::epochs<1>;
+  using optimizer = sgd;
+  using global_batch = trellis::global_batch<0>;
+  using checkpoint_every = trellis::checkpoint_every<1>;
+  using transfer_from = no_transfer;
+  using experiment = trellis::experiment<"trellis">;
+  using logs = trellis::logs<>;
+  using select_best = trellis::select_best<"val_accuracy">;
+};
+
 template <class... Ps>
 struct train {
   static constexpr stage_order order = stage_order::train;
@@ -48,21 +61,19 @@ struct train {
                 kinds::select_best>;
   using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
-  using model = param_t<kinds::model, models::small_cnn, Ps...>;
-  using optimizer = param_t<kinds::optimizer, sgd, Ps...>;
-  using transfer = param_t<kinds::transfer_from, no_transfer, Ps...>;
-  using extra_metrics = param_t<kinds::logs, logs<>, Ps...>;
+  /// The parameters given, over the defaults: see given_t.
+  using given = given_t<train_defaults, Ps...>;
+  using model = typename given::model;
+  using optimizer = typename given::optimizer;
+  using transfer = typename given::transfer_from;
+  using extra_metrics = typename given::logs;
   static constexpr bool has_required_params = has_kind_v<kinds::model, param_kinds>;
-  static constexpr std::size_t epochs = param_t<kinds::epochs, trellis::epochs<1>, Ps...>::value;
+  static constexpr std::size_t epochs = given::epochs::value;
   static constexpr bool has_global_batch = has_kind_v<kinds::global_batch, param_kinds>;
-  static constexpr std::size_t global_batch =
-      param_t<kinds::global_batch, trellis::global_batch<0>, Ps...>::value;
-  static constexpr std::size_t checkpoint_every =
-      param_t<kinds::checkpoint_every, trellis::checkpoint_every<1>, Ps...>::value;
-  static constexpr text_view experiment =
-      param_t<kinds::experiment, trellis::experiment<"trellis">, Ps...>::name;
-  static constexpr text_view best_metric =
-      param_t<kinds::select_best, select_best<"val_accuracy">, Ps...>::name;
+  static constexpr std::size_t global_batch = given::global_batch::value;
+  static constexpr std::size_t checkpoint_every = given::checkpoint_every::value;
+  static constexpr text_view experiment = given::experiment::name;
+  static constexpr text_view best_metric = given::select_best::name;
 
   static constexpr bool logs_best_metric =
       logs_metric(best_metric, extra_metrics::names, extra_metrics::size);

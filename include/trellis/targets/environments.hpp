@@ -5,15 +5,16 @@
 
 #include "trellis/text.hpp"
 #include "trellis/fixed_string.hpp"
+#include "trellis/params/param.hpp"
 
 namespace trellis {
 
 namespace kinds {
-struct environment_source {};
-struct base_image {};
-struct cuda_version {};
-struct torch_version {};
-struct mpi_support {};
+TRELLIS_KIND(environment_source);
+TRELLIS_KIND(base_image);
+TRELLIS_KIND(cuda_version);
+TRELLIS_KIND(torch_version);
+TRELLIS_KIND(mpi_support);
 }  // namespace kinds
 
 /// CUDA major.minor the environment ships; written cuda<12, 1>. Absent means a CPU image.

@@ -8,11 +8,12 @@
 #include "trellis/fixed_string.hpp"
 #include "trellis/params/topology.hpp"
 #include "trellis/targets/gpu_models.hpp"
+#include "trellis/params/param.hpp"
 
 namespace trellis {
 
 namespace kinds {
-struct compute_target {};
+TRELLIS_KIND(compute_target);
 }  // namespace kinds
 
 namespace local {
