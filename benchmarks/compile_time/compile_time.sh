@@ -53,6 +53,14 @@ compile() {  # compiler, source, [mode flags: default -O0 -c], [launcher...]: on
   "${@:4}" "$1" -std=c++20 ${3:--O0 -c} -I"$root/include" -I"$here" "$2" -o "$work/out.o"
 }
 
+# Arithmetic on decimals with awk, which every Debian and Ubuntu system has (bc may be missing).
+calc() {  # expression -> its value
+  awk "BEGIN { printf \"%.6f\", $1 }"
+}
+less_than() {  # a b -> status 0 when a < b
+  awk "BEGIN { exit !($1 < $2) }"
+}
+
 best_of_3() {  # compiler, source, [mode flags] -> seconds (best of 3)
   local best=""
   for _ in 1 2 3; do
@@ -60,8 +68,8 @@ best_of_3() {  # compiler, source, [mode flags] -> seconds (best of 3)
     start=$(date +%s.%N)
     compile "$@"
     end=$(date +%s.%N)
-    t=$(echo "$end - $start" | bc -l)
-    if [ -z "$best" ] || (($(echo "$t < $best" | bc -l))); then best=$t; fi
+    t=$(calc "$end - $start")
+    if [ -z "$best" ] || less_than "$t" "$best"; then best=$t; fi
   done
   echo "$best"
 }
@@ -81,7 +89,7 @@ for cxx in "${compilers[@]}"; do
   empty=$(best_of_3 "$cxx" "$work/empty.cpp")
   include=$(best_of_3 "$cxx" "$work/include.cpp")
   echo "== $($cxx --version | head -1)"
-  printf '  front-end include cost      %6.3f s  (target < 0.5 s)\n' "$(echo "$include - $empty" | bc -l)"
+  printf '  front-end include cost      %6.3f s  (target < 0.5 s)\n' "$(calc "$include - $empty")"
   declare -A marginal
   for shape in distinct shared bare; do
     declare -A t
@@ -90,20 +98,20 @@ for cxx in "${compilers[@]}"; do
     for n in 1 50 200; do
       t[$n]=$(best_of_3 "$cxx" "$work/$shape$n.cpp")
       printf '  %-8s N = %3d          %6.3f s total, %6.2f ms per pipeline above the include\n' \
-        "$shape" "$n" "${t[$n]}" "$(echo "1000 * (${t[$n]} - $above) / $n" | bc -l)"
+        "$shape" "$n" "${t[$n]}" "$(calc "1000 * (${t[$n]} - $above) / $n")"
     done
-    marginal[$shape]=$(echo "1000 * (${t[200]} - ${t[1]}) / 199" | bc -l)
+    marginal[$shape]=$(calc "1000 * (${t[200]} - ${t[1]}) / 199")
     printf '  %-8s marginal cost     %6.2f ms per pipeline  %s\n' "$shape" "${marginal[$shape]}" \
       "$([ $shape = bare ] && echo '(the syntax alone)' || echo '(target < 5 ms)')"
     # The same with checking only (no code generated): what the rules and types cost.
     s1=$(best_of_3 "$cxx" "$work/${shape}1.cpp" -fsyntax-only)
     s200=$(best_of_3 "$cxx" "$work/${shape}200.cpp" -fsyntax-only)
     printf '  %-8s checking only     %6.2f ms per pipeline  (-fsyntax-only)\n' \
-      "$shape" "$(echo "1000 * ($s200 - $s1) / 199" | bc -l)"
+      "$shape" "$(calc "1000 * ($s200 - $s1) / 199")"
   done
   for shape in distinct shared; do
     printf '  %-8s marginal / bare   %6.2f x  (what checking multiplies the syntax cost by)\n' \
-      "$shape" "$(echo "${marginal[$shape]} / ${marginal[bare]}" | bc -l)"
+      "$shape" "$(calc "${marginal[$shape]} / ${marginal[bare]}")"
   done
   if command -v valgrind >/dev/null; then
     for shape in distinct bare; do
@@ -111,7 +119,7 @@ for cxx in "${compilers[@]}"; do
         i1=$(instructions "$cxx" "$work/${shape}1.cpp" "$mode")
         i21=$(instructions "$cxx" "$work/${shape}21.cpp" "$mode")
         printf '  %-8s instructions     %6.1f M per pipeline  (%s)\n' \
-          "$shape" "$(echo "($i21 - $i1) / 20 / 1000000" | bc -l)" "$mode"
+          "$shape" "$(calc "($i21 - $i1) / 20 / 1000000")" "$mode"
       done
     done
   fi
