@@ -85,6 +85,9 @@ for shape in distinct shared bare; do
   for n in 1 21 50 200; do pipelines $n $shape >"$work/$shape$n.cpp"; done
 done
 
+# Milliseconds depend on the machine as much as on the sources, so the figures name it.
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+echo "machine: ${cpu:-unknown CPU}, $(nproc) cores"
 for cxx in "${compilers[@]}"; do
   empty=$(best_of_3 "$cxx" "$work/empty.cpp")
   include=$(best_of_3 "$cxx" "$work/include.cpp")
