@@ -49,7 +49,7 @@ static_assert(std::is_same_v<
                        distributed<pytorch, nodes<2>, procs<1>>,
                        train<models::resnet18, epochs<30>, transfer_from<"fashion-base">>,
                        register_model<"pytorch-birds">, export_onnx<opset<17>>>>);
-static_assert(decltype(design_section_1())::size == 7);
+static_assert(decltype(design_section_1())::size() == 7);
 static_assert(is_valid_v<decltype(design_section_1())>);
 static_assert(is_satisfied_v<check_t<decltype(design_section_1())>>);
 
