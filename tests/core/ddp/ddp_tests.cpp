@@ -15,18 +15,19 @@
 #include <map>
 #include <optional>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "trellis/core/ddp/rank_env.hpp"
 #include "trellis/core/process/child.hpp"
 #include "trellis/core/process/wait_any.hpp"
+#include "text_file.hpp"
 
 namespace fs = std::filesystem;
 namespace ddp = trellis::core::ddp;
 namespace process = trellis::core::process;
 using namespace std::chrono_literals;
+using trellis::core::testing::read_text;
 
 namespace {
 
@@ -70,13 +71,6 @@ bool alive(int pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string pid_field, name, state;
   return stat >> pid_field >> name >> state && state != "Z" && state != "X";
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::vector<float> read_floats(const fs::path& p) {
@@ -150,7 +144,7 @@ job run_ranks(const std::string& name, int world, int per_node,
   process::stop_all(ranks, 1s);
   for (int r = 0; r < world; ++r) {
     j.status.push_back(*ranks[r].status());
-    j.logs.push_back(slurp(j.dir / ("rank_" + std::to_string(r) + ".log")));
+    j.logs.push_back(read_text(j.dir / ("rank_" + std::to_string(r) + ".log")));
   }
   return j;
 }
@@ -165,7 +159,7 @@ std::vector<float> reference(const fs::path& dir, int ranks,
   req.argv.insert(req.argv.end(), worker_args.begin(), worker_args.end());
   req.log = dir / (tag + ".log");
   auto status = process::child::spawn(req).wait();
-  INFO(slurp(req.log));
+  INFO(read_text(req.log));
   REQUIRE(status.success());
   return read_floats(dir / (tag + ".bin"));
 }
@@ -289,7 +283,7 @@ TEST_CASE("process: spawn with environment and log, exit codes, signals, groups"
   auto status = process::child::spawn(req).wait();
   CHECK(status.code == 3);
   CHECK(status.describe() == "exited with code 3");
-  CHECK(slurp(req.log) == "out=42\nerr\n");
+  CHECK(read_text(req.log) == "out=42\nerr\n");
 
   SECTION("wait_any reports the first to end; killing a group takes its grandchildren too") {
     std::vector<process::child> kids;
@@ -304,9 +298,9 @@ TEST_CASE("process: spawn with environment and log, exit codes, signals, groups"
     CHECK(kids[1].status()->signal == 9);
     CHECK(kids[1].status()->describe().starts_with("killed by signal 9"));
     CHECK_FALSE(process::wait_any(kids, 50ms));  // the sleeper is still running
-    while (!fs::exists(dir / "grandchild.pid") || slurp(dir / "grandchild.pid").empty())
+    while (!fs::exists(dir / "grandchild.pid") || read_text(dir / "grandchild.pid").empty())
       usleep(10000);
-    const int grandchild = std::stoi(slurp(dir / "grandchild.pid"));
+    const int grandchild = std::stoi(read_text(dir / "grandchild.pid"));
     CHECK(alive(grandchild));
     process::stop_all(kids, 2s);
     CHECK_FALSE(kids[0].running());

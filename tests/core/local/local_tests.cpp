@@ -9,26 +9,20 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <trellis/core/process/child.hpp>
 #include <trellis/core/train/metrics_log.hpp>
 
+#include "text_file.hpp"
+
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using trellis::core::testing::read_text;
 namespace process = trellis::core::process;
 
 namespace {
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
@@ -69,14 +63,14 @@ struct job {
         std::this_thread::sleep_for(50ms);
     driver.signal_group(SIGKILL);
     FAIL("the driver of " << name << " did not finish within " << limit.count() << " s:\n"
-                          << read_file(output));
+                          << read_text(output));
     return {};
   }
   fs::path run() const { return dir / "ws" / "runs" / "local-test_1"; }
   std::string rank_log(int r) const {
-    return read_file(run() / "logs" / ("rank_" + std::to_string(r) + ".log"));
+    return read_text(run() / "logs" / ("rank_" + std::to_string(r) + ".log"));
   }
-  std::string out() const { return read_file(output); }
+  std::string out() const { return read_text(output); }
 };
 
 void check_rank_variables(const job& j, int world, int procs) {
@@ -89,7 +83,7 @@ void check_rank_variables(const job& j, int world, int procs) {
     CHECK_THAT(j.rank_log(r), Catch::Contains("[trellis] rank " + std::to_string(r) + " finished"));
   }
   CHECK(fs::file_size(j.run() / "outputs" / "model.pt") > 1000);
-  CHECK_THAT(read_file(j.run() / "metrics.jsonl"), Catch::Contains("\"val_accuracy\""));
+  CHECK_THAT(read_text(j.run() / "metrics.jsonl"), Catch::Contains("\"val_accuracy\""));
 }
 
 /// The pid a rank printed in its log, once the job is training (rank 0 logged a step).
@@ -130,7 +124,7 @@ TEST_CASE("per_node: one launcher per node starts its ranks", "[per_node]") {
   INFO(j.out());
   REQUIRE(status.success());
   check_rank_variables(j, 4, 2);
-  CHECK_THAT(read_file(j.run() / "logs" / "node_1.log"),
+  CHECK_THAT(read_text(j.run() / "logs" / "node_1.log"),
              Catch::Contains("node 1 started ranks 2..3"));
   CHECK_THAT(j.out(), !Catch::Contains("not carried out"));  // nothing after train
 }
@@ -138,7 +132,7 @@ TEST_CASE("per_node: one launcher per node starts its ranks", "[per_node]") {
 TEST_CASE("mpi: mpirun starts the ranks, which read OMPI_COMM_WORLD_*", "[mpirun]") {
   job j("mpi");
   const auto status = j.wait(300s);
-  INFO(j.out() << read_file(j.run() / "logs" / "mpirun.log"));
+  INFO(j.out() << read_text(j.run() / "logs" / "mpirun.log"));
   REQUIRE(status.success());
   check_rank_variables(j, 2, 2);
   CHECK_THAT(j.rank_log(1), Catch::Contains("ranks from mpi"));
@@ -160,7 +154,7 @@ TEST_CASE("torchrun --no-python runs the worker with the agent's store", "[torch
        dir / "torchrun.log",
        false});
   const auto status = child.wait();
-  const auto log = read_file(dir / "torchrun.log");
+  const auto log = read_text(dir / "torchrun.log");
   INFO(log);
   REQUIRE(status.success());
   CHECK_THAT(log, Catch::Contains("rank 0 of 2: local_rank 0 of 2, node 0, device cpu (gloo), "
@@ -251,8 +245,7 @@ TEST_CASE("a corrupt PNG is named before or during the first epoch", "[corrupt]"
                              false});
   REQUIRE(writer.wait().success());
   const fs::path bad = root / "train" / "b" / "3.png";
-  const auto bytes = read_file(bad);
-  std::ofstream(bad, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
+  fs::resize_file(bad, fs::file_size(bad) / 2);  // a PNG cut off halfway
 
   job j("folder", {{"TRELLIS_TEST_FOLDER", root.string()}}, {"--set=dataset.subset=0"});
   const auto status = j.wait(120s);

@@ -1,17 +1,15 @@
 // The ResNets against torchvision itself (run through Python at test time): the same state-dict
 // names, shapes and order; a C++ state dict read by torch.load(weights_only=True) into
 // torchvision gives the C++ outputs; a Python torch.save(state_dict) loads into C++.
-#include <sys/wait.h>
 #include <torch/torch.h>
 
-#include <array>
-#include <cstdio>
 #include <map>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "run_captured.hpp"
 #include "test_support.hpp"
 #include "trellis/core/models/make_model.hpp"
 #include "trellis/core/serialization/state_dict.hpp"
@@ -21,30 +19,21 @@
 
 using namespace trellis;
 using namespace trellis::core;
+using trellis::core::testing::captured_run;
+using trellis::core::testing::run_captured;
 using trellis::core::testing::scratch;
 using trellis::core::testing::warm_up_batch_norm;
 
 namespace {
 
-struct process_result {
-  int status;
-  std::string output;
-};
-
-// Runs the reference script with /usr/bin/python3 (the one with torch and torchvision).
-process_result reference(const std::vector<std::string>& args) {
-  std::string command = TRELLIS_PYTHON " '" TRELLIS_REFERENCE_SCRIPT "'";
-  for (const auto& arg : args) command += " '" + arg + "'";
-  command += " 2>&1";
-  process_result result{-1, ""};
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe);
-  std::array<char, 4096> buffer{};
-  while (auto n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-    result.output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+// Runs the reference script with /usr/bin/python3 (the one with torch and torchvision); its
+// output stays in models_scratch/reference/<command>.log.
+captured_run reference(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{TRELLIS_PYTHON, TRELLIS_REFERENCE_SCRIPT};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto logs = std::filesystem::current_path() / "models_scratch" / "reference";
+  std::filesystem::create_directories(logs);
+  return run_captured(argv, logs / (args.front() + ".log"));
 }
 
 std::string shape_text(c10::IntArrayRef sizes) {
@@ -66,7 +55,7 @@ TEST_CASE("ResNet state dicts have torchvision's names, shapes and order",
           "[models][torchvision]") {
   auto run = reference({"names"});
   INFO(run.output);
-  REQUIRE(run.status == 0);
+  REQUIRE(run.status.success());
   // Lines "arch name [d0,d1,...]", grouped by arch.
   std::map<std::string, std::vector<std::string>> expected;
   std::istringstream lines(run.output);
@@ -113,7 +102,7 @@ TEST_CASE(
     auto classes = std::to_string(output.size(1));
     auto run = reference({"check", arch, classes, dict_file, io_file});
     INFO(run.output);
-    CHECK(run.status == 0);
+    CHECK(run.status.success());
     WARN(run.output);
   }
 }
@@ -125,7 +114,7 @@ TEST_CASE("a state dict from Python's torch.save loads into the C++ ResNet",
   auto io_file = (dir / "resnet18_io.pt").string();
   auto run = reference({"write", "resnet18", "5", dict_file, io_file});
   INFO(run.output);
-  REQUIRE(run.status == 0);
+  REQUIRE(run.status.success());
 
   auto model = make_model<models::resnet18>(3, 5);
   load_state_dict(*model, dict_file);
@@ -143,7 +132,7 @@ TEST_CASE("Python files: parameters read as tensors, other objects are refused",
   auto dir = scratch("python_extras");
   auto run = reference({"extras", dir.string()});
   INFO(run.output);
-  REQUIRE(run.status == 0);
+  REQUIRE(run.status.success());
   auto parameters = read_state_dict(dir / "parameters.pt");
   CHECK(torch::equal(parameters["weight"], torch::arange(6.0).view({2, 3})));
   try {
