@@ -21,6 +21,7 @@
 #include "trellis/core/ddp/rank_env.hpp"
 #include "trellis/core/process/child.hpp"
 #include "trellis/core/process/wait_any.hpp"
+#include "run_captured.hpp"
 #include "text_file.hpp"
 
 namespace fs = std::filesystem;
@@ -28,6 +29,7 @@ namespace ddp = trellis::core::ddp;
 namespace process = trellis::core::process;
 using namespace std::chrono_literals;
 using trellis::core::testing::read_text;
+using trellis::core::testing::run_captured;
 
 namespace {
 
@@ -158,9 +160,9 @@ std::vector<float> reference(const fs::path& dir, int ranks,
               "--out=" + (dir / (tag + ".bin")).string()};
   req.argv.insert(req.argv.end(), worker_args.begin(), worker_args.end());
   req.log = dir / (tag + ".log");
-  auto status = process::child::spawn(req).wait();
-  INFO(read_text(req.log));
-  REQUIRE(status.success());
+  const auto run = run_captured(req);
+  INFO(run.output);
+  REQUIRE(run.status.success());
   return read_floats(dir / (tag + ".bin"));
 }
 

@@ -15,11 +15,13 @@
 #include <trellis/core/process/child.hpp>
 #include <trellis/core/train/metrics_log.hpp>
 
+#include "run_captured.hpp"
 #include "text_file.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using trellis::core::testing::read_text;
+using trellis::core::testing::run_captured;
 namespace process = trellis::core::process;
 
 namespace {
@@ -146,21 +148,19 @@ TEST_CASE("torchrun --no-python runs the worker with the agent's store", "[torch
   const auto port = free_port();
   // Debian's torchrun (torch 1.13) spells --no-python as --no_python, and on Python 3.11
   // needs non-zero redirects (a flag-enum change).
-  auto child = process::child::spawn(
+  const auto run = run_captured(
       {{"/usr/bin/python3", "-m", "torch.distributed.run", "--no_python", "--nnodes=1",
         "--nproc_per_node=2", "--master_addr=127.0.0.1", "--master_port=" + std::to_string(port),
         "--redirects", "2", "--tee", "1", TRELLIS_LOCAL_JOB, "--set=distributed.timeout_s=20"},
        {{"TRELLIS_TEST_JOB", "per_process"}, {"TRELLIS_RUN_DIR", dir.string()}},
        dir / "torchrun.log",
        false});
-  const auto status = child.wait();
-  const auto log = read_text(dir / "torchrun.log");
-  INFO(log);
-  REQUIRE(status.success());
-  CHECK_THAT(log, Catch::Contains("rank 0 of 2: local_rank 0 of 2, node 0, device cpu (gloo), "
-                                  "ranks from torch env (agent store)"));
-  CHECK_THAT(log, Catch::Contains("rank 1 of 2: local_rank 1 of 2, node 0, device cpu (gloo), "
-                                  "ranks from torch env (agent store)"));
+  INFO(run.output);
+  REQUIRE(run.status.success());
+  CHECK_THAT(run.output, Catch::Contains("rank 0 of 2: local_rank 0 of 2, node 0, device cpu "
+                                         "(gloo), ranks from torch env (agent store)"));
+  CHECK_THAT(run.output, Catch::Contains("rank 1 of 2: local_rank 1 of 2, node 0, device cpu "
+                                         "(gloo), ranks from torch env (agent store)"));
   CHECK(fs::file_size(dir / "outputs" / "model.pt") > 1000);
 }
 
@@ -232,18 +232,19 @@ TEST_CASE("a corrupt PNG is named before or during the first epoch", "[corrupt]"
   const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "corrupt-folder";
   fs::remove_all(root);
   // Real PNGs written by Python's PIL, then one class gets a truncated file.
-  auto writer =
-      process::child::spawn({{"/usr/bin/python3", "-c",
-                              "import sys, os\nfrom PIL import Image\nroot = sys.argv[1]\n"
-                              "for split in ('train', 'val'):\n  for c in ('a', 'b', 'c'):\n    "
-                              "os.makedirs(f'{root}/{split}/{c}')\n"
-                              "    for i in range(8):\n      Image.new('L', (28, 28), 40 * "
-                              "i).save(f'{root}/{split}/{c}/{i}.png')\n",
-                              root.string()},
-                             {},
-                             fs::path{TRELLIS_LOCAL_WORK_DIR} / "corrupt-writer.log",
-                             false});
-  REQUIRE(writer.wait().success());
+  const auto writer =
+      run_captured({{"/usr/bin/python3", "-c",
+                     "import sys, os\nfrom PIL import Image\nroot = sys.argv[1]\n"
+                     "for split in ('train', 'val'):\n  for c in ('a', 'b', 'c'):\n    "
+                     "os.makedirs(f'{root}/{split}/{c}')\n"
+                     "    for i in range(8):\n      Image.new('L', (28, 28), 40 * "
+                     "i).save(f'{root}/{split}/{c}/{i}.png')\n",
+                     root.string()},
+                    {},
+                    fs::path{TRELLIS_LOCAL_WORK_DIR} / "corrupt-writer.log",
+                    false});
+  INFO(writer.output);
+  REQUIRE(writer.status.success());
   const fs::path bad = root / "train" / "b" / "3.png";
   fs::resize_file(bad, fs::file_size(bad) / 2);  // a PNG cut off halfway
 

@@ -9,9 +9,14 @@
 
 namespace trellis::core::testing {
 
-/// A fresh folder under the test's working directory.
+/// Where the model tests keep their files: under the test's working directory.
+inline std::filesystem::path scratch_root() {
+  return std::filesystem::current_path() / "models_scratch";
+}
+
+/// A fresh folder under scratch_root().
 inline std::filesystem::path scratch(const std::string& name) {
-  auto dir = std::filesystem::current_path() / "models_scratch" / name;
+  auto dir = scratch_root() / name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

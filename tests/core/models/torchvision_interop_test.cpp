@@ -22,6 +22,7 @@ using namespace trellis::core;
 using trellis::core::testing::captured_run;
 using trellis::core::testing::run_captured;
 using trellis::core::testing::scratch;
+using trellis::core::testing::scratch_root;
 using trellis::core::testing::warm_up_batch_norm;
 
 namespace {
@@ -31,9 +32,9 @@ namespace {
 captured_run reference(const std::vector<std::string>& args) {
   std::vector<std::string> argv{TRELLIS_PYTHON, TRELLIS_REFERENCE_SCRIPT};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto logs = std::filesystem::current_path() / "models_scratch" / "reference";
+  auto logs = scratch_root() / "reference";
   std::filesystem::create_directories(logs);
-  return run_captured(argv, logs / (args.front() + ".log"));
+  return run_captured({argv, {}, logs / (args.front() + ".log")});
 }
 
 std::string shape_text(c10::IntArrayRef sizes) {
