@@ -16,19 +16,50 @@
 
 namespace trellis {
 
-/// The rules the `|` that added a stage of order `added` evaluates, `after` being the facts it
-/// made: those that read that stage, and those on the structure flags once one is set. Only
-/// these can have changed their verdict.
+/// The rules the `|` that added a stage of order `added` evaluates, when the facts it made
+/// have a structure flag set (`structure_broken`) or not: those that read that stage, and those
+/// on the structure flags once one is set. Only these can have changed their verdict.
+constexpr stage_set rules_to_evaluate(bool structure_broken, stage_order added) {
+  return stages(added) | (structure_broken ? structure_flags : 0);
+}
+/// The same, from the facts `after` that `|` made.
 constexpr stage_set rules_to_evaluate(const pipeline_facts& after, stage_order added) {
-  return stages(added) | (after.structure_broken() ? structure_flags : 0);
+  return rules_to_evaluate(after.structure_broken(), added);
+}
+
+/// What a pipeline knows of itself at compile time: its facts; the 1-based catalog position of
+/// the rule it breaks, or 0; and whether the `|` that made it broke that rule (rather than a
+/// shorter pipeline it extends), which makes that `|` the one to report it.
+struct node_state {
+  pipeline_facts facts;
+  std::size_t broken = 0;
+  bool broken_here = false;
+};
+
+/// The state of `prefix` one stage longer, from the stage's structure and `facts`. A broken
+/// prefix keeps its rule, so one mistake gives one error, not a cascade; otherwise only the
+/// rules `rules_to_evaluate` names are evaluated. A template only on the kind of stage facts
+/// (seven instances); one call makes facts and verdict, as each name a pipeline node looks up
+/// costs g++ work for every pipeline.
+template <class StageFacts>
+constexpr node_state extend(const node_state& prefix, const stage_structure& structure,
+                            const StageFacts& stage_facts) {
+  node_state longer{add_stage(prefix.facts, structure, stage_facts), prefix.broken};
+  if (prefix.broken != 0) return longer;
+  constexpr stage_order added = order_of_facts<StageFacts>;
+  longer.broken =
+      longer.facts.structure_broken()
+          ? rules::catalog::first_broken<rules_to_evaluate(true, added)>(longer.facts)
+          : rules::catalog::first_broken<rules_to_evaluate(false, added)>(longer.facts);
+  longer.broken_here = longer.broken != 0;
+  return longer;
 }
 
 namespace detail {
 /// What comes before the first stage: nothing to store, no facts, no stages.
 struct no_stages {
   static constexpr std::size_t size() { return 0; }
-  static constexpr pipeline_facts facts{};
-  using broken = std::integral_constant<std::size_t, 0>;
+  static constexpr node_state state{};
 };
 }  // namespace detail
 
@@ -40,18 +71,9 @@ template <class Prefix, stage Last>
 struct pipeline_node {
   // g++ gives every static constant of a pipeline type a symbol, mangled from the whole stage
   // list even when no code uses it: so the size is a function, made only when called, and
-  // `broken` a type. Together 0.8 M compiler instructions per 7-stage pipeline less at -O0.
+  // facts and verdict share the one constant `state`.
   static constexpr std::size_t size() { return Prefix::size() + 1; }
-  // add_stage, not with_stage<Last>: one function template fewer made per stage type.
-  static constexpr pipeline_facts facts = add_stage(Prefix::facts, structure_of<Last>, Last::facts);
-  /// `broken::value` is nonzero when a rule is broken: the rule the first broken prefix broke,
-  /// or else the first rule `Last` breaks, as only the rules that `rules_to_evaluate` names can
-  /// have changed.
-  using broken = std::integral_constant<
-      std::size_t,
-      Prefix::broken::value != 0
-          ? Prefix::broken::value
-          : rules::catalog::first_broken<rules_to_evaluate(facts, Last::order)>(facts)>;
+  static constexpr node_state state = extend(Prefix::state, structure_of<Last>, Last::facts);
 
   // The first node's empty prefix keeps its byte: with it, g++ sees a pipeline of literals as
   // one complete constant and copies it in one block (without, it stores field by field).
@@ -108,18 +130,18 @@ inline constexpr bool is_pipeline_v<pipeline_node<Prefix, Last>> = true;
 /// have one: `get<stage_order::train>(p).lr = 0.1;`.
 template <stage_order O, class Prefix, class Last>
 constexpr auto& get(pipeline_node<Prefix, Last>& p) {
-  static_assert(pipeline_node<Prefix, Last>::facts.with(O),
+  static_assert(pipeline_node<Prefix, Last>::state.facts.with(O),
                 "the pipeline has no stage of this order");
-  if constexpr (Prefix::facts.with(O))
+  if constexpr (Prefix::state.facts.with(O))
     return get<O>(p.prefix);
   else
     return p.last;
 }
 template <stage_order O, class Prefix, class Last>
 constexpr const auto& get(const pipeline_node<Prefix, Last>& p) {
-  static_assert(pipeline_node<Prefix, Last>::facts.with(O),
+  static_assert(pipeline_node<Prefix, Last>::state.facts.with(O),
                 "the pipeline has no stage of this order");
-  if constexpr (Prefix::facts.with(O))
+  if constexpr (Prefix::state.facts.with(O))
     return get<O>(p.prefix);
   else
     return p.last;
@@ -132,9 +154,9 @@ template <class Prefix, class Last>
 struct check<pipeline_node<Prefix, Last>> {
   /// The 1-based position in the catalog of the first rule the pipeline breaks, or 0.
   static constexpr std::size_t broken =
-      pipeline_node<Prefix, Last>::broken::value == 0
+      pipeline_node<Prefix, Last>::state.broken == 0
           ? 0
-          : rules::catalog::first_broken<every_stage>(pipeline_node<Prefix, Last>::facts);
+          : rules::catalog::first_broken<every_stage>(pipeline_node<Prefix, Last>::state.facts);
   // The stage list is only spelled out once a rule is broken, to name the offending stages.
   using type = typename detail::rule_context<broken, rules::catalog,
                                              detail::view_of<pipeline_node<Prefix, Last>>>::type;
@@ -150,7 +172,7 @@ inline constexpr bool is_valid_v = is_satisfied_v<check_t<P>>;
 /// knows; naming check_t's rule list for it cost 0.3 M compiler instructions per pipeline.
 template <class Prefix, class Last>
 inline constexpr bool is_valid_v<pipeline_node<Prefix, Last>> =
-    pipeline_node<Prefix, Last>::broken::value == 0;
+    pipeline_node<Prefix, Last>::state.broken == 0;
 
 // Stages are trivially copyable (see text.hpp), so `|` only copies its two operands, and is
 // inlined even at -O0 so no function is emitted per pipeline type. A rule fires in the `|` that
@@ -167,15 +189,14 @@ template <stage L, stage R>
 [[gnu::always_inline]] constexpr pipeline_node<pipeline_node<detail::no_stages, L>, R> operator|(
     const L& lhs, const R& rhs) {
   using longer = pipeline_node<pipeline_node<detail::no_stages, L>, R>;
-  if constexpr (longer::broken::value != 0) rules::diagnose(check_t<longer>{});
+  if constexpr (longer::state.broken != 0) rules::diagnose(check_t<longer>{});  // either stage
   return {{{}, lhs}, rhs};
 }
 template <class Prefix, class Last, stage R>
 [[gnu::always_inline]] constexpr pipeline_node<pipeline_node<Prefix, Last>, R> operator|(
     const pipeline_node<Prefix, Last>& lhs, const R& rhs) {
   using longer = pipeline_node<pipeline_node<Prefix, Last>, R>;
-  if constexpr (longer::broken::value != 0 && pipeline_node<Prefix, Last>::broken::value == 0)
-    rules::diagnose(check_t<longer>{});
+  if constexpr (longer::state.broken_here) rules::diagnose(check_t<longer>{});
   return {lhs, rhs};
 }
 
