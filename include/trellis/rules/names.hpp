@@ -13,11 +13,18 @@ namespace detail {
 constexpr bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
-/// Azure asset names: ^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$
+/// Azure asset names: ^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$. Every pipeline's model name goes
+/// through this loop at compile time, so it indexes the characters and tests them inline: each
+/// call or iterator step is one more constant-evaluation step per character.
 constexpr bool is_asset_name(text_view s) {
   if (s.empty() || s.size() > 255 || !is_alnum(s[0])) return false;
-  for (char c : s)
-    if (!is_alnum(c) && c != '-' && c != '_') return false;
+  const char* chars = s.data();
+  for (std::size_t i = 1, n = s.size(); i < n; ++i) {
+    const char c = chars[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
+      return false;
+  }
   return true;
 }
 /// AmlCompute names: ^[a-zA-Z](?![a-zA-Z0-9-]*-\d+$)[a-zA-Z0-9\-]{2,23}$

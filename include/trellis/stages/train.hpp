@@ -33,6 +33,11 @@ constexpr bool logs_metric(text_view metric, const text_view* extra, std::size_t
     if (extra[i] == metric) return true;
   return false;
 }
+/// Whether a train given `SelectBest` and `Logs` logs the metric that selects its best
+/// checkpoint: evaluated once per pair of parameter types, which trains usually share, rather
+/// than once per train type.
+template <class SelectBest, class Logs>
+inline constexpr bool logs_best_metric_v = logs_metric(SelectBest::name, Logs::names, Logs::size);
 
 struct no_transfer final {
   using kind = kinds::transfer_from;
@@ -76,7 +81,7 @@ struct train {
   static constexpr text_view best_metric = given::select_best::name;
 
   static constexpr bool logs_best_metric =
-      logs_metric(best_metric, extra_metrics::names, extra_metrics::size);
+      logs_best_metric_v<typename given::select_best, extra_metrics>;
   static constexpr train_facts facts{epochs,           global_batch,     checkpoint_every,
                                      has_global_batch, logs_best_metric, model::onnx_exportable,
                                      experiment,       transfer::name};
