@@ -59,10 +59,23 @@ struct first_stage_with<Find, S, Rest...> {
   using stage = std::conditional_t<here, S, typename next::stage>;
   using found = std::conditional_t<here, typename Find<S>::type, typename next::found>;
 };
+/// The parameters a stage was given, as a kind_list; only named once a rule is broken, so
+/// stages need no member for it (a member is declared again for every stage type).
 template <class S>
-struct unaccepted_param : first_unaccepted<typename S::accepted_kinds, typename S::params> {};
+struct params_of;
+template <template <class...> class Stage, class... Ps>
+struct params_of<Stage<Ps...>> {
+  using type = kind_list<Ps...>;
+};
+template <template <auto, class...> class Stage, auto Name, class... Ps>
+struct params_of<Stage<Name, Ps...>> {  // register_model<"name", Ps...>
+  using type = kind_list<Ps...>;
+};
 template <class S>
-struct repeated_param : first_repeated<typename S::params> {};
+struct unaccepted_param
+    : first_unaccepted<typename S::accepted_kinds, typename params_of<S>::type> {};
+template <class S>
+struct repeated_param : first_repeated<typename params_of<S>::type> {};
 template <class S>
 struct missing_required : std::conditional_t<S::has_required_params, std::type_identity<absent>,
                                              std::type_identity<in_stage<S::order>>> {};

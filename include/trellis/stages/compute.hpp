@@ -35,7 +35,6 @@ struct compute {
   static constexpr stage_order order = stage_order::compute;
   using accepted_kinds = kind_list<kinds::compute_target, kinds::max_nodes, kinds::min_nodes,
                                    kinds::priority, kinds::cluster>;
-  using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<compute_defaults, Ps...>;

@@ -39,7 +39,6 @@ template <class... Ps>
 struct dataset {
   static constexpr stage_order order = stage_order::dataset;
   using accepted_kinds = kind_list<kinds::dataset_kind, kinds::classes, kinds::input_shape>;
-  using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<dataset_defaults, Ps...>;

@@ -38,7 +38,6 @@ struct distributed {
   static constexpr stage_order order = stage_order::distributed;
   using accepted_kinds = kind_list<kinds::framework, kinds::nodes, kinds::procs, kinds::max_restarts,
                                    kinds::launch, kinds::collective>;
-  using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<distributed_defaults, Ps...>;

@@ -32,7 +32,6 @@ struct environment {
   static constexpr stage_order order = stage_order::environment;
   using accepted_kinds = kind_list<kinds::environment_source, kinds::base_image, kinds::cuda_version,
                                    kinds::torch_version, kinds::mpi_support>;
-  using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<environment_defaults, Ps...>;

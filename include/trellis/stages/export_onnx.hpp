@@ -25,7 +25,6 @@ template <class... Ps>
 struct export_onnx {
   static constexpr stage_order order = stage_order::export_onnx;
   using accepted_kinds = kind_list<kinds::opset, kinds::batch_axis>;
-  using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
   static constexpr bool has_required_params = true;
   /// The parameters given, over the defaults: see given_t.

@@ -18,7 +18,6 @@ template <fixed_string Name, class... Ps>
 struct register_model {
   static constexpr stage_order order = stage_order::register_model;
   using accepted_kinds = kind_list<>;
-  using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
   static constexpr bool has_required_params = true;
   static constexpr text_view name = Name.view();

@@ -64,7 +64,6 @@ struct train {
       kind_list<kinds::model, kinds::epochs, kinds::optimizer, kinds::global_batch,
                 kinds::checkpoint_every, kinds::transfer_from, kinds::experiment, kinds::logs,
                 kinds::select_best>;
-  using params = kind_list<Ps...>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<train_defaults, Ps...>;
