@@ -36,19 +36,21 @@ static_assert(std::is_same_v<given_t<defaults, int, stranger>, defaults>);
 
 // train: defaults, then given values.
 using plain_train = train<models::small_cnn>;
-static_assert(plain_train::epochs == 1 && plain_train::checkpoint_every == 1);
-static_assert(!plain_train::has_global_batch && plain_train::global_batch == 0);
+static_assert(plain_train::facts.epochs == 1 && plain_train::facts.checkpoint_every == 1);
+static_assert(!plain_train::facts.has_global_batch && plain_train::facts.global_batch == 0);
 static_assert(std::is_same_v<plain_train::optimizer, sgd>);
-static_assert(plain_train::experiment == "trellis" && plain_train::best_metric == "val_accuracy");
+static_assert(plain_train::facts.experiment == "trellis" &&
+              plain_train::facts.best_metric == "val_accuracy");
 static_assert(plain_train::transfer::name.empty());
 using full_train = train<models::resnet18, epochs<30>, adam, global_batch<64>, checkpoint_every<5>,
                          transfer_from<"base">, experiment<"x">, logs<"f1">, select_best<"f1">>;
 static_assert(std::is_same_v<full_train::model, models::resnet18>);
 static_assert(std::is_same_v<full_train::optimizer, adam>);
-static_assert(full_train::epochs == 30 && full_train::checkpoint_every == 5);
-static_assert(full_train::has_global_batch && full_train::global_batch == 64);
-static_assert(full_train::transfer::name == "base" && full_train::experiment == "x");
-static_assert(full_train::best_metric == "f1" && full_train::extra_metrics::size == 1);
+static_assert(full_train::facts.epochs == 30 && full_train::facts.checkpoint_every == 5);
+static_assert(full_train::facts.has_global_batch && full_train::facts.global_batch == 64);
+static_assert(full_train::transfer::name == "base" && full_train::facts.transfer == "base");
+static_assert(full_train::facts.experiment == "x");
+static_assert(full_train::facts.best_metric == "f1" && full_train::extra_metrics::size == 1);
 static_assert(full_train::facts.logs_best_metric);
 
 // dataset: no default source or shape.
@@ -56,7 +58,9 @@ static_assert(std::is_same_v<dataset<classes<3>>::source, absent>);
 static_assert(std::is_same_v<dataset<classes<3>>::shape, absent>);
 static_assert(std::is_same_v<dataset<idx, classes<3>, input_shape<1, 28, 28>>::source, idx>);
 static_assert(dataset<idx, classes<3>, input_shape<1, 28, 28>>::shape::height == 28);
-static_assert(dataset<idx, classes<3>>::classes == 3);
+static_assert(dataset<idx, classes<3>>::facts.classes == 3);
+static_assert(!dataset<idx, classes<3>>::facts.static_shape);
+static_assert(dataset<idx, classes<3>, input_shape<1, 28, 28>>::facts.static_shape);
 
 // compute: max_nodes and the cluster name default after the target.
 static_assert(compute<local::cpu>::max_nodes == 1 && compute<local::cpu>::min_nodes == 0);
@@ -86,7 +90,9 @@ static_assert(std::is_same_v<plain_distributed::launch, per_process>);
 static_assert(std::is_same_v<plain_distributed::collective, auto_collective>);
 static_assert(std::is_same_v<distributed<mpi, per_node, gloo>::collective, gloo>);
 static_assert(distributed<pytorch, nodes<2>, procs<4>, max_restarts<3>>::procs == 4);
-static_assert(export_onnx<>::opset == 17 && export_onnx<>::dynamic_batch);
-static_assert(export_onnx<opset<13>>::opset == 13);
+static_assert(export_onnx<>::facts.opset == 17 && export_onnx<>::facts.dynamic_batch);
+static_assert(!export_onnx<static_batch>::facts.dynamic_batch);
+static_assert(export_onnx<opset<13>>::facts.opset == 13);
+static_assert(register_model<"m">::facts.name == "m");
 
 }  // namespace stage_params

@@ -19,7 +19,8 @@ template <class Pipeline>
 struct backend<local_backend, Pipeline> {
   static constexpr bool available = true;
   static int run(Pipeline&, const plan::run_plan& plan, const cli::options& o) {
-    const auto report = backends::local::run_job(plan, o, std::string{plan::to_std(pipeline_view_t<Pipeline>::trn::experiment)});
+    const text_view experiment = pipeline_view_t<Pipeline>::trn::facts.experiment;
+    const auto report = backends::local::run_job(plan, o, std::string{plan::to_std(experiment)});
     if (report.exit_code == 0) {
       const core::run_files files(report.run.root);
       std::cout << "[trellis] run " << report.run.id << " completed in " << report.seconds << " s";

@@ -90,7 +90,7 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
       if (std::is_same_v<typename V::data::source, idx>)
         plan.checks.push_back(check_idx_layout(root));
       else
-        plan.checks.push_back(check_image_folder_layout(root, V::data::classes));
+        plan.checks.push_back(check_image_folder_layout(root, V::data::facts.classes));
     }
   }
   if (plan.backend == "local") {

@@ -56,9 +56,10 @@ struct E025_zero_count
              (f.compute->is_local && f.compute->has_gpus && f.compute->gpus_per_node == 0)));
   }
   template <class V>
-  using context = E025_zero_count<nodes<V::dist::nodes>, procs<V::dist::procs>, epochs<V::trn::epochs>,
-                                  global_batch<V::trn::global_batch>, max_nodes<V::comp::max_nodes>,
-                                  gpus<V::target::gpus_per_node>>;
+  using context =
+      E025_zero_count<nodes<V::dist::nodes>, procs<V::dist::procs>, epochs<V::trn::facts.epochs>,
+                      global_batch<V::trn::facts.global_batch>, max_nodes<V::comp::max_nodes>,
+                      gpus<V::target::gpus_per_node>>;
 };
 template <class... C>
 constexpr void diagnose(E025_zero_count<C...>) {
@@ -75,7 +76,7 @@ struct E026_global_batch_not_divisible
            f.train->global_batch % f.world_size() != 0;
   }
   template <class V>
-  using context = E026_global_batch_not_divisible<global_batch<V::trn::global_batch>,
+  using context = E026_global_batch_not_divisible<global_batch<V::trn::facts.global_batch>,
                                                   nodes<V::dist::nodes>, procs<V::dist::procs>>;
 };
 template <class... C>
@@ -125,7 +126,7 @@ struct E029_too_few_classes : rule<29, stages(stage_order::dataset)> {
     return f.with(stage_order::dataset) && f.dataset->complete && f.dataset->classes < 2;
   }
   template <class V>
-  using context = E029_too_few_classes<classes<V::data::classes>>;
+  using context = E029_too_few_classes<classes<V::data::facts.classes>>;
 };
 template <class... C>
 constexpr void diagnose(E029_too_few_classes<C...>) {

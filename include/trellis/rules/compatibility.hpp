@@ -201,7 +201,7 @@ struct E019_opset_out_of_range : rule<19, stages(stage_order::export_onnx)> {
            (f.export_onnx->opset < 7 || f.export_onnx->opset > 17);
   }
   template <class V>
-  using context = E019_opset_out_of_range<opset<V::onnx::opset>>;
+  using context = E019_opset_out_of_range<opset<V::onnx::facts.opset>>;
 };
 template <class... C>
 constexpr void diagnose(E019_opset_out_of_range<C...>) {

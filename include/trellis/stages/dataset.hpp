@@ -10,7 +10,8 @@
 
 namespace trellis {
 
-/// What the rules read of a `dataset`; the defaults stand for a pipeline without one.
+/// A `dataset`'s compile-time values, which rules and plan writers read; the defaults stand
+/// for a pipeline without one.
 struct dataset_facts {
   bool static_shape = false, complete = false;
   std::size_t classes = 0;
@@ -44,11 +45,10 @@ struct dataset {
   using given = given_t<dataset_defaults, Ps...>;
   using source = typename given::dataset_kind;
   using shape = typename given::input_shape;
-  static constexpr std::size_t classes = given::classes::value;
-  static constexpr bool has_static_shape = has_kind_v<kinds::input_shape, param_kinds>;
   static constexpr bool has_required_params =
       has_kind_v<kinds::dataset_kind, param_kinds> && has_kind_v<kinds::classes, param_kinds>;
-  static constexpr dataset_facts facts{has_static_shape, has_required_params, classes};
+  static constexpr dataset_facts facts{has_kind_v<kinds::input_shape, param_kinds>,
+                                       has_required_params, given::classes::value};
 
   text root{};               ///< dataset folder (image_folder) or IDX files folder
   transforms transform{};
@@ -60,8 +60,8 @@ struct dataset {
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {
     if constexpr (!std::is_same_v<source, absent>) f.fixed("kind", source::name);
-    f.fixed("classes", classes);
-    if constexpr (has_static_shape)
+    f.fixed("classes", facts.classes);
+    if constexpr (facts.static_shape)
       f.fixed("input_shape", dims{shape::channels, shape::height, shape::width});
     f.setting("root", self.root);
     f.setting("subset", self.subset);

@@ -10,9 +10,11 @@
 
 namespace trellis {
 
-/// What the rules read of an `export_onnx`; the defaults stand for a pipeline without one.
+/// An `export_onnx`'s compile-time values, which rules and plan writers read; the defaults stand
+/// for a pipeline without one.
 struct export_onnx_facts {
   std::size_t opset = 17;
+  bool dynamic_batch = true;
 };
 
 /// What an `export_onnx` has of a kind when no parameter of that kind is given.
@@ -29,17 +31,15 @@ struct export_onnx {
   static constexpr bool has_required_params = true;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<export_onnx_defaults, Ps...>;
-  static constexpr std::size_t opset = given::opset::value;
-  static constexpr bool dynamic_batch = given::batch_axis::value;
-  static constexpr export_onnx_facts facts{opset};
+  static constexpr export_onnx_facts facts{given::opset::value, given::batch_axis::value};
 
   text file = "model.onnx";
 
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {
-    f.fixed("opset", opset);
+    f.fixed("opset", facts.opset);
     f.fixed("ir_version", std::size_t{8});
-    f.fixed("dynamic_batch", dynamic_batch);
+    f.fixed("dynamic_batch", facts.dynamic_batch);
     f.setting("file", self.file);
   }
 };

@@ -9,7 +9,7 @@
 
 namespace trellis {
 
-/// What the rules read of a `register_model`.
+/// A `register_model`'s compile-time values, which rules and plan writers read.
 struct register_model_facts {
   text_view name;
 };
@@ -20,15 +20,14 @@ struct register_model {
   using accepted_kinds = kind_list<>;
   using param_kinds = kinds_of<Ps...>;
   static constexpr bool has_required_params = true;
-  static constexpr text_view name = Name.view();
-  static constexpr register_model_facts facts{name};
+  static constexpr register_model_facts facts{Name.view()};
 
   text description{};
   tag_list tags{};
 
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {
-    f.fixed("name", name);
+    f.fixed("name", facts.name);
     f.setting("description", self.description);
     f.setting("tags", self.tags);
   }

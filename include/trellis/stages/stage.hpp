@@ -1,7 +1,7 @@
 // What makes a type a pipeline stage: a keyword, its place in the fixed stage order, the
 // parameter kinds it accepts and those it was given, whether its required parameters are
-// present, the `facts` rules read of it, and a `fields` function listing compile-time values
-// (`fixed`) and run-time values (`setting`).
+// present, its `facts` (one constant of compile-time values, which rules and plan writers read),
+// and a `fields` function listing compile-time values (`fixed`) and run-time values (`setting`).
 #pragma once
 #include <concepts>
 #include <cstddef>

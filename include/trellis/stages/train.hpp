@@ -13,11 +13,12 @@
 
 namespace trellis {
 
-/// What the rules read of a `train`; the defaults stand for a pipeline without one.
+/// A `train`'s compile-time values, which rules and plan writers read; the defaults stand for a
+/// pipeline without one.
 struct train_facts {
   std::size_t epochs = 1, global_batch = 0, checkpoint_every = 1;
   bool has_global_batch = false, logs_best_metric = true, exportable = true;
-  text_view experiment = "trellis", transfer;
+  text_view experiment = "trellis", transfer, best_metric = "val_accuracy";
 };
 
 /// Metrics every `train` logs, per epoch (val_*) or per logging step (the others).
@@ -72,18 +73,17 @@ struct train {
   using transfer = typename given::transfer_from;
   using extra_metrics = typename given::logs;
   static constexpr bool has_required_params = has_kind_v<kinds::model, param_kinds>;
-  static constexpr std::size_t epochs = given::epochs::value;
-  static constexpr bool has_global_batch = has_kind_v<kinds::global_batch, param_kinds>;
-  static constexpr std::size_t global_batch = given::global_batch::value;
-  static constexpr std::size_t checkpoint_every = given::checkpoint_every::value;
-  static constexpr text_view experiment = given::experiment::name;
-  static constexpr text_view best_metric = given::select_best::name;
-
-  static constexpr bool logs_best_metric =
-      logs_best_metric_v<typename given::select_best, extra_metrics>;
-  static constexpr train_facts facts{epochs,           global_batch,     checkpoint_every,
-                                     has_global_batch, logs_best_metric, model::onnx_exportable,
-                                     experiment,       transfer::name};
+  // One constant holds every compile-time value: a static member each would be declared, and
+  // given a symbol, again for every train type.
+  static constexpr train_facts facts{given::epochs::value,
+                                     given::global_batch::value,
+                                     given::checkpoint_every::value,
+                                     has_kind_v<kinds::global_batch, param_kinds>,
+                                     logs_best_metric_v<typename given::select_best, extra_metrics>,
+                                     model::onnx_exportable,
+                                     given::experiment::name,
+                                     transfer::name,
+                                     given::select_best::name};
 
   double lr = 0.01;
   std::size_t batch = 32;        ///< per rank; with global_batch<N> it is N / world size
@@ -98,13 +98,13 @@ struct train {
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {
     f.fixed("model", model::name);
-    f.fixed("epochs", epochs);
+    f.fixed("epochs", facts.epochs);
     f.fixed("optimizer", optimizer::name);
-    if constexpr (has_global_batch) f.fixed("global_batch", global_batch);
-    f.fixed("checkpoint_every", checkpoint_every);
+    if constexpr (facts.has_global_batch) f.fixed("global_batch", facts.global_batch);
+    f.fixed("checkpoint_every", facts.checkpoint_every);
     f.fixed("transfer_from", transfer::name);
-    f.fixed("experiment", experiment);
-    f.fixed("select_best", best_metric);
+    f.fixed("experiment", facts.experiment);
+    f.fixed("select_best", facts.best_metric);
     f.setting("lr", self.lr);
     f.setting("batch", self.batch);
     f.setting("seed", self.seed);

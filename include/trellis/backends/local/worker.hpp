@@ -123,12 +123,12 @@ int run_worker(Pipeline& p, const cli::options& o) {
 
     core::image_size size{};
     std::int64_t channels = 1;
-    if constexpr (V::data::has_static_shape) {
+    if constexpr (V::data::facts.static_shape) {
       channels = V::data::shape::channels;
       size = {static_cast<std::int64_t>(V::data::shape::height),
               static_cast<std::int64_t>(V::data::shape::width)};
     }
-    auto model = core::make_model<typename V::trn::model>(channels, V::data::classes, size);
+    auto model = core::make_model<typename V::trn::model>(channels, V::data::facts.classes, size);
     const auto result = core::train_rank(model, train_loader, val_loader, group, config);
     if (result.resumed_epochs > 0)
       std::cout << "[trellis] rank " << env.rank << " resumed after epoch " << result.resumed_epochs

@@ -27,11 +27,11 @@ dataset_splits open_dataset(const trellis::dataset<Ps...>& stage) {
   using kind = typename stage_t::source;
   const std::filesystem::path root{stage.root.c_str()};
   if constexpr (std::is_same_v<kind, trellis::idx>) {
-    return open_idx(root, stage_t::classes);
+    return open_idx(root, stage_t::facts.classes);
   } else if constexpr (std::is_same_v<kind, trellis::image_folder>) {
     std::size_t channels = 3;
-    if constexpr (stage_t::has_static_shape) channels = stage_t::shape::channels;
-    return open_image_folder(root, stage_t::classes, channels);
+    if constexpr (stage_t::facts.static_shape) channels = stage_t::shape::channels;
+    return open_image_folder(root, stage_t::facts.classes, channels);
   } else {
     static_assert(detail::unknown_dataset_kind<kind>, "dataset: kind must be idx or image_folder");
   }
@@ -55,7 +55,7 @@ loader_options loader_options_for(const trellis::dataset<Ps...>& stage, std::siz
   o.sample.training = training;
   o.sample.seed = seed;
   o.sample.skip_corrupt = stage.skip_corrupt;
-  if constexpr (stage_t::has_static_shape) {
+  if constexpr (stage_t::facts.static_shape) {
     o.sample.shape = {static_cast<std::int64_t>(stage_t::shape::channels),
                       static_cast<std::int64_t>(stage_t::shape::height),
                       static_cast<std::int64_t>(stage_t::shape::width)};

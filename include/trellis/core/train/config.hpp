@@ -59,21 +59,21 @@ train_config config_from(const trellis::train<Ps...>& stage, std::size_t world_s
   using stage_t = trellis::train<Ps...>;
   auto str = [](text_view v) { return std::string(v.data(), v.size()); };
   train_config c;
-  c.epochs = stage_t::epochs;
+  c.epochs = stage_t::facts.epochs;
   c.optimizer = str(stage_t::optimizer::name);
   c.lr = stage.lr;
   c.momentum = stage.momentum;
   c.weight_decay = stage.weight_decay;
   c.schedule = str(stage.schedule.view());
   c.batch = stage.batch;
-  if constexpr (stage_t::has_global_batch)
-    c.batch = stage_t::global_batch / (world_size == 0 ? 1 : world_size);
+  if constexpr (stage_t::facts.has_global_batch)
+    c.batch = stage_t::facts.global_batch / (world_size == 0 ? 1 : world_size);
   c.accumulate = stage.accumulate;
   c.seed = stage.seed;
-  c.checkpoint_every = stage_t::checkpoint_every;
+  c.checkpoint_every = stage_t::facts.checkpoint_every;
   c.threads = stage.threads;
   c.freeze_backbone = stage.freeze_backbone;
-  c.select_best = str(stage_t::best_metric);
+  c.select_best = str(stage_t::facts.best_metric);
   return c;
 }
 
