@@ -47,6 +47,7 @@ constexpr node_state extend(const node_state& prefix, const stage_structure& str
   node_state longer{add_stage(prefix.facts, structure, stage_facts), prefix.broken};
   if (prefix.broken != 0) return longer;
   constexpr stage_order added = order_of_facts<StageFacts>;
+  static_assert(added != stage_order::count, "order_of_facts lists every kind of stage facts");
   longer.broken =
       longer.facts.structure_broken()
           ? rules::catalog::first_broken<rules_to_evaluate(true, added)>(longer.facts)

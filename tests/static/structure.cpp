@@ -146,3 +146,12 @@ static_assert(!is_valid_v<pipeline<dataset<idx>, cnn>> &&
               verdicts_agree<pipeline<dataset<idx>, cnn>>);  // E010
 static_assert(!is_valid_v<pipeline<fashion, cpu_env, compute<azure::nc6>, cnn>> &&
               verdicts_agree<pipeline<fashion, cpu_env, compute<azure::nc6>, cnn>>);  // E016
+
+// A `|` learns which stage it adds from the type of the stage's facts (order_of_facts).
+template <class S>
+constexpr bool facts_name_the_order =
+    order_of_facts<std::remove_cvref_t<decltype(S::facts)>> == S::order;
+static_assert(facts_name_the_order<fashion> && facts_name_the_order<cpu_env> &&
+              facts_name_the_order<on_cpu> && facts_name_the_order<ddp4> &&
+              facts_name_the_order<cnn> && facts_name_the_order<reg> &&
+              facts_name_the_order<onnx>);

@@ -94,23 +94,20 @@ constexpr void set(pipeline_facts& f, const register_model_facts& s) { f.registe
 constexpr void set(pipeline_facts& f, const export_onnx_facts& s) { f.export_onnx = &s; }
 }  // namespace detail
 
-/// The order of the stage whose facts are of type `StageFacts`.
+namespace detail {
+template <class T, class... List>
+constexpr std::size_t index_in() {
+  std::size_t i = 0;
+  static_cast<void>(((__is_same(T, List) ? false : (++i, true)) && ...));
+  return i;
+}
+}  // namespace detail
+
+/// The order of the stage whose facts are of type `StageFacts`: its place in this list.
 template <class StageFacts>
-inline constexpr stage_order order_of_facts = stage_order::count;
-template <>
-inline constexpr stage_order order_of_facts<dataset_facts> = stage_order::dataset;
-template <>
-inline constexpr stage_order order_of_facts<environment_facts> = stage_order::environment;
-template <>
-inline constexpr stage_order order_of_facts<compute_facts> = stage_order::compute;
-template <>
-inline constexpr stage_order order_of_facts<distributed_facts> = stage_order::distributed;
-template <>
-inline constexpr stage_order order_of_facts<train_facts> = stage_order::train;
-template <>
-inline constexpr stage_order order_of_facts<register_model_facts> = stage_order::register_model;
-template <>
-inline constexpr stage_order order_of_facts<export_onnx_facts> = stage_order::export_onnx;
+inline constexpr stage_order order_of_facts = static_cast<stage_order>(
+    detail::index_in<StageFacts, dataset_facts, environment_facts, compute_facts,
+                     distributed_facts, train_facts, register_model_facts, export_onnx_facts>());
 
 /// The facts of a pipeline one stage longer, from the facts of the pipeline it extends and the
 /// stage's structure and `facts` (a constant of static storage: the result points at it). A
