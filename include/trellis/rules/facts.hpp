@@ -92,9 +92,7 @@ constexpr void set(pipeline_facts& f, const distributed_facts& s) { f.distribute
 constexpr void set(pipeline_facts& f, const train_facts& s) { f.train = &s; }
 constexpr void set(pipeline_facts& f, const register_model_facts& s) { f.register_model = &s; }
 constexpr void set(pipeline_facts& f, const export_onnx_facts& s) { f.export_onnx = &s; }
-}  // namespace detail
-
-namespace detail {
+/// The place of `T` in `List`, or the list's size when it is not there.
 template <class T, class... List>
 constexpr std::size_t index_in() {
   std::size_t i = 0;
