@@ -36,18 +36,16 @@ struct node_state {
   bool broken_here = false;
 };
 
-/// The state of `prefix` one stage longer, from the stage's structure and `facts`. A broken
+/// The state of `prefix` one stage longer, from the stage's `facts`. A broken
 /// prefix keeps its rule, so one mistake gives one error, not a cascade; otherwise only the
 /// rules `rules_to_evaluate` names are evaluated. A template only on the kind of stage facts
 /// (seven instances); one call makes facts and verdict, as each name a pipeline node looks up
 /// costs g++ work for every pipeline.
 template <class StageFacts>
-constexpr node_state extend(const node_state& prefix, const stage_structure& structure,
-                            const StageFacts& stage_facts) {
-  node_state longer{add_stage(prefix.facts, structure, stage_facts), prefix.broken};
+constexpr node_state extend(const node_state& prefix, const StageFacts& stage_facts) {
+  node_state longer{add_stage(prefix.facts, stage_facts), prefix.broken};
   if (prefix.broken != 0) return longer;
   constexpr stage_order added = order_of_facts<StageFacts>;
-  static_assert(added != stage_order::count, "order_of_facts lists every kind of stage facts");
   longer.broken =
       longer.facts.structure_broken()
           ? rules::catalog::first_broken<rules_to_evaluate(true, added)>(longer.facts)
@@ -74,7 +72,7 @@ struct pipeline_node {
   // list even when no code uses it: so the size is a function, made only when called, and
   // facts and verdict share the one constant `state`.
   static constexpr std::size_t size() { return Prefix::size() + 1; }
-  static constexpr node_state state = extend(Prefix::state, structure_of<Last>, Last::facts);
+  static constexpr node_state state = extend(Prefix::state, Last::facts);
 
   // The first node's empty prefix keeps its byte: with it, g++ sees a pipeline of literals as
   // one complete constant and copies it in one block (without, it stores field by field).

@@ -111,7 +111,7 @@ inline constexpr bool has_kind_v = false;
 template <class Kind, class... Ks>
 inline constexpr bool has_kind_v<Kind, kind_list<Ks...>> = is_one_of_v<Kind, Ks...>;
 
-/// Whether every kind in the kind_list `Kinds` is in the kind_list `Accepted` (rule E008).
+/// Whether every kind in the kind_list `Kinds` is in the kind_list `Accepted` (rules E008, E010).
 template <class Accepted, class Kinds>
 inline constexpr bool kinds_accepted_v = false;
 template <class... A, class... Ks>
@@ -126,5 +126,18 @@ template <class Kinds>
 inline constexpr bool kinds_repeated_v = false;
 template <class... Ks>
 inline constexpr bool kinds_repeated_v<kind_list<Ks...>> = ((count_kind_v<Ks, Ks...> > 1) || ...);
+
+/// What a stage's parameters break, the first member of its `facts`: a parameter it does not
+/// accept (rule E008), a kind given twice (E009), a kind it requires not given (E010).
+struct param_flags {
+  bool unknown = false, repeated = false, missing = false;
+};
+/// The param_flags of a stage that accepts the kinds `Accepted`, requires the kinds `Required`
+/// and was given parameters of the kinds `Given` (kind_lists): one constant per three lists,
+/// which stage types that differ only in parameter values share.
+template <class Accepted, class Required, class Given>
+inline constexpr param_flags param_flags_v{!kinds_accepted_v<Accepted, Given>,
+                                           kinds_repeated_v<Given>,
+                                           !kinds_accepted_v<Given, Required>};
 
 }  // namespace trellis

@@ -31,7 +31,7 @@ template <class... Ctx>
 struct E024_nodes_exceed_max_nodes
     : rule<24, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::distributed) && !f.compute->is_local &&
+    return f.has.distributed && !f.compute->is_local &&
            f.distributed->nodes > f.compute->max_nodes;
   }
   template <class V>
@@ -49,9 +49,9 @@ struct E025_zero_count
     : rule<25, stages(stage_order::compute, stage_order::distributed, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->nodes == 0 || f.distributed->procs == 0 ||
-           (f.with(stage_order::train) &&
+           (f.has.train &&
             (f.train->epochs == 0 || (f.train->has_global_batch && f.train->global_batch == 0))) ||
-           (f.with(stage_order::compute) &&
+           (f.has.compute &&
             (f.compute->max_nodes == 0 ||
              (f.compute->is_local && f.compute->has_gpus && f.compute->gpus_per_node == 0)));
   }
@@ -72,7 +72,7 @@ template <class... Ctx>
 struct E026_global_batch_not_divisible
     : rule<26, stages(stage_order::distributed, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::train) && f.train->has_global_batch && f.world_size() != 0 &&
+    return f.has.train && f.train->has_global_batch && f.world_size() != 0 &&
            f.train->global_batch % f.world_size() != 0;
   }
   template <class V>
@@ -123,7 +123,7 @@ constexpr void diagnose(E028_local_gpus_exceeded<C...>) {
 template <class... Ctx>
 struct E029_too_few_classes : rule<29, stages(stage_order::dataset)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::dataset) && f.dataset->complete && f.dataset->classes < 2;
+    return f.has.dataset && !f.dataset->params.missing && f.dataset->classes < 2;
   }
   template <class V>
   using context = E029_too_few_classes<classes<V::data::facts.classes>>;

@@ -31,7 +31,7 @@ template <class... Ctx>
 struct E012_gpu_requires_cuda_environment
     : rule<12, stages(stage_order::environment, stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.compute->has_gpus && f.with(stage_order::environment) && f.environment->cuda == 0;
+    return f.compute->has_gpus && f.has.environment && f.environment->cuda == 0;
   }
   template <class V>
   using context = E012_gpu_requires_cuda_environment<typename V::target, typename V::env::source>;
@@ -47,7 +47,7 @@ template <class... Ctx>
 struct E013_mpi_requires_mpi_environment
     : rule<13, stages(stage_order::environment, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.distributed->mpi && f.with(stage_order::environment) && !f.environment->mpi;
+    return f.distributed->mpi && f.has.environment && !f.environment->mpi;
   }
   template <class V>
   using context = E013_mpi_requires_mpi_environment<mpi, typename V::env::source>;
@@ -76,7 +76,7 @@ constexpr bool starts_with_azureml(text_view name) {
 template <class... Ctx>
 struct E014_reserved_environment_name : rule<14, stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::environment) && !f.environment->curated &&
+    return f.has.environment && !f.environment->curated &&
            detail::starts_with_azureml(f.environment->name);
   }
   template <class V>
@@ -93,7 +93,7 @@ template <class... Ctx>
 struct E015_cuda_unsupported_by_gpu
     : rule<15, stages(stage_order::environment, stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.compute->has_gpus && f.with(stage_order::environment) && f.environment->cuda != 0 &&
+    return f.compute->has_gpus && f.has.environment && f.environment->cuda != 0 &&
            !(f.environment->cuda >= f.compute->gpu_min_cuda &&
              (f.compute->gpu_max_cuda == 0 || f.environment->cuda <= f.compute->gpu_max_cuda));
   }
@@ -167,7 +167,7 @@ template <class... Ctx>
 struct E017_low_priority_requires_checkpoints
     : rule<17, stages(stage_order::compute, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.compute->low_priority && f.with(stage_order::train) && f.train->checkpoint_every == 0;
+    return f.compute->low_priority && f.has.train && f.train->checkpoint_every == 0;
   }
   template <class V>
   using context = E017_low_priority_requires_checkpoints<low_priority, checkpoint_every<0>>;
@@ -182,7 +182,7 @@ constexpr void diagnose(E017_low_priority_requires_checkpoints<C...>) {
 template <class... Ctx>
 struct E018_model_not_exportable : rule<18, stages(stage_order::train, stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::export_onnx) && f.with(stage_order::train) && !f.train->exportable;
+    return f.has.export_onnx && f.has.train && !f.train->exportable;
   }
   template <class V>
   using context = E018_model_not_exportable<typename V::trn::model>;
@@ -197,7 +197,7 @@ constexpr void diagnose(E018_model_not_exportable<C...>) {
 template <class... Ctx>
 struct E019_opset_out_of_range : rule<19, stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::export_onnx) &&
+    return f.has.export_onnx &&
            (f.export_onnx->opset < 7 || f.export_onnx->opset > 17);
   }
   template <class V>
@@ -214,7 +214,7 @@ template <class... Ctx>
 struct E020_restarts_require_checkpoints
     : rule<20, stages(stage_order::distributed, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.distributed->max_restarts > 0 && f.with(stage_order::train) &&
+    return f.distributed->max_restarts > 0 && f.has.train &&
            f.train->checkpoint_every == 0;
   }
   template <class V>
@@ -232,7 +232,7 @@ template <class... Ctx>
 struct E021_azure_requires_environment
     : rule<21, stages(stage_order::environment, stage_order::compute, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return !f.compute->is_local && f.with(stage_order::train) && !f.with(stage_order::environment);
+    return !f.compute->is_local && f.has.train && !f.has.environment;
   }
   template <class V>
   using context = E021_azure_requires_environment<typename V::target>;

@@ -24,12 +24,40 @@ namespace trellis {
 template <class StageFacts>
 inline constexpr StageFacts no_stage_facts{};
 
+namespace detail {
+/// The member of `flags` (a stage_flags, const or not) for the stage of order `o`.
+template <class Flags>
+constexpr auto flag_of(Flags& flags, stage_order o) -> decltype((flags.dataset)) {
+  switch (o) {
+    case stage_order::dataset: return flags.dataset;
+    case stage_order::environment: return flags.environment;
+    case stage_order::compute: return flags.compute;
+    case stage_order::distributed: return flags.distributed;
+    case stage_order::train: return flags.train;
+    case stage_order::register_model: return flags.register_model;
+    default: return flags.export_onnx;
+  }
+}
+}  // namespace detail
+
+/// Which stages a pipeline has, a flag each, named like the stage: rules read `f.has.train`, a
+/// member read, where a call such as `f.with(stage_order::train)` is one more step of g++'s
+/// constant evaluator per read (about 0.25 M instructions per pipeline).
+struct stage_flags {
+  bool dataset = false, environment = false, compute = false, distributed = false, train = false,
+       register_model = false, export_onnx = false;
+
+  /// The flag of the stage of order `o`.
+  constexpr bool& of(stage_order o) { return detail::flag_of(*this, o); }
+  [[nodiscard]] constexpr bool of(stage_order o) const { return detail::flag_of(*this, o); }
+};
+
 struct pipeline_facts {
   // structure, kept as flags as stages are added (facts are copied once per `|`)
   std::size_t count = 0;
   stage_order last_order{};
   bool out_of_order = false, repeated_stage = false;
-  bool has[static_cast<std::size_t>(stage_order::count)]{};
+  stage_flags has{};
   bool unknown_param = false, repeated_param = false, missing_param = false;
   // each stage's `facts`, or the defaults when the pipeline has no such stage: pointers, so a
   // copy per `|` copies seven pointers rather than every value of every stage
@@ -41,9 +69,7 @@ struct pipeline_facts {
   const register_model_facts* register_model = &no_stage_facts<register_model_facts>;
   const export_onnx_facts* export_onnx = &no_stage_facts<export_onnx_facts>;
 
-  [[nodiscard]] constexpr bool with(stage_order o) const {
-    return has[static_cast<std::size_t>(o)];
-  }
+  [[nodiscard]] constexpr bool with(stage_order o) const { return has.of(o); }
   /// Whether a stage came out of order or twice, or with a parameter wrong or missing.
   [[nodiscard]] constexpr bool structure_broken() const {
     return out_of_order || repeated_stage || unknown_param || repeated_param || missing_param;
@@ -57,34 +83,7 @@ struct pipeline_facts {
   }
 };
 
-/// What every stage adds, whatever its order: its order and the state of its parameters.
-struct stage_structure {
-  stage_order order;
-  bool unknown_param, repeated_param, missing_param;
-};
-template <class S>
-inline constexpr stage_structure structure_of{
-    S::order, !kinds_accepted_v<typename S::accepted_kinds, typename S::param_kinds>,
-    kinds_repeated_v<typename S::param_kinds>, !S::has_required_params};
-
 namespace detail {
-/// Adds what every stage adds (rules E001, E002, E008-E010); false for a repeated stage, which
-/// keeps the values of its first occurrence (rule E002 reports it).
-constexpr bool add_structure(pipeline_facts& f, const stage_structure& s) {
-  f.out_of_order = f.out_of_order || (f.count > 0 && s.order < f.last_order);
-  f.last_order = s.order;
-  ++f.count;
-  // every occurrence: E008-E010 come before E002 in the catalog
-  f.unknown_param = f.unknown_param || s.unknown_param;
-  f.repeated_param = f.repeated_param || s.repeated_param;
-  f.missing_param = f.missing_param || s.missing_param;
-  if (f.with(s.order)) {
-    f.repeated_stage = true;
-    return false;
-  }
-  f.has[static_cast<std::size_t>(s.order)] = true;
-  return true;
-}
 constexpr void set(pipeline_facts& f, const dataset_facts& s) { f.dataset = &s; }
 constexpr void set(pipeline_facts& f, const environment_facts& s) { f.environment = &s; }
 constexpr void set(pipeline_facts& f, const compute_facts& s) { f.compute = &s; }
@@ -108,21 +107,36 @@ inline constexpr stage_order order_of_facts = static_cast<stage_order>(
                      distributed_facts, train_facts, register_model_facts, export_onnx_facts>());
 
 /// The facts of a pipeline one stage longer, from the facts of the pipeline it extends and the
-/// stage's structure and `facts` (a constant of static storage: the result points at it). A
-/// template only on the kind of stage facts, so g++ makes it seven times, not once per stage
-/// type, which cost about 2 M of the 17.6 M compiler instructions a distinct pipeline took.
+/// stage's `facts` (a constant of static storage: the result points at it), whose type gives
+/// the stage's order. A template only on the kind of stage facts, so g++ makes it seven times,
+/// not once per stage type, which cost about 2 M of the 17.6 M compiler instructions a distinct
+/// pipeline took.
 template <class StageFacts>
-constexpr pipeline_facts add_stage(const pipeline_facts& prefix, const stage_structure& structure,
-                                   const StageFacts& stage_facts) {
+constexpr pipeline_facts add_stage(const pipeline_facts& prefix, const StageFacts& stage_facts) {
+  constexpr stage_order order = order_of_facts<StageFacts>;
+  static_assert(order != stage_order::count, "order_of_facts lists every kind of stage facts");
   pipeline_facts f = prefix;
-  if (detail::add_structure(f, structure)) detail::set(f, stage_facts);
+  f.out_of_order = f.out_of_order || (f.count > 0 && order < f.last_order);
+  f.last_order = order;
+  ++f.count;
+  // every occurrence: E008-E010 come before E002 in the catalog
+  f.unknown_param = f.unknown_param || stage_facts.params.unknown;
+  f.repeated_param = f.repeated_param || stage_facts.params.repeated;
+  f.missing_param = f.missing_param || stage_facts.params.missing;
+  bool& present = f.has.of(order);
+  if (present) {  // keeps the values of the first occurrence: rule E002 reports the repeat
+    f.repeated_stage = true;
+    return f;
+  }
+  present = true;
+  detail::set(f, stage_facts);
   return f;
 }
 
 /// The facts of the pipeline `prefix | S`.
 template <class S>
 constexpr pipeline_facts with_stage(const pipeline_facts& prefix) {
-  return add_stage(prefix, structure_of<S>, S::facts);
+  return add_stage(prefix, S::facts);
 }
 
 }  // namespace trellis

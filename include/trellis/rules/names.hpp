@@ -44,7 +44,7 @@ constexpr bool is_compute_name(text_view s) {
 template <class... Ctx>
 struct E030_invalid_model_name : rule<30, stages(stage_order::register_model)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::register_model) && !detail::is_asset_name(f.register_model->name);
+    return f.has.register_model && !detail::is_asset_name(f.register_model->name);
   }
   template <class V>
   using context = E030_invalid_model_name<typename V::reg>;
@@ -59,7 +59,7 @@ constexpr void diagnose(E030_invalid_model_name<C...>) {
 template <class... Ctx>
 struct E031_invalid_experiment_name : rule<31, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::train) && !detail::is_asset_name(f.train->experiment);
+    return f.has.train && !detail::is_asset_name(f.train->experiment);
   }
   template <class V>
   using context = E031_invalid_experiment_name<typename V::trn>;
@@ -74,7 +74,7 @@ constexpr void diagnose(E031_invalid_experiment_name<C...>) {
 template <class... Ctx>
 struct E032_invalid_compute_name : rule<32, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::compute) && !f.compute->is_local &&
+    return f.has.compute && !f.compute->is_local &&
            !detail::is_compute_name(f.compute->cluster_name);
   }
   template <class V>
@@ -90,7 +90,7 @@ constexpr void diagnose(E032_invalid_compute_name<C...>) {
 template <class... Ctx>
 struct E033_invalid_environment_name : rule<33, stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::environment) && !f.environment->curated &&
+    return f.has.environment && !f.environment->curated &&
            !detail::is_asset_name(f.environment->name);
   }
   template <class V>
@@ -106,7 +106,7 @@ constexpr void diagnose(E033_invalid_environment_name<C...>) {
 template <class... Ctx>
 struct E034_best_metric_not_logged : rule<34, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::train) && !f.train->logs_best_metric;
+    return f.has.train && !f.train->logs_best_metric;
   }
   template <class V>
   using context = E034_best_metric_not_logged<typename V::trn>;
@@ -122,7 +122,7 @@ constexpr void diagnose(E034_best_metric_not_logged<C...>) {
 template <class... Ctx>
 struct E035_invalid_transfer_source : rule<35, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::train) && !f.train->transfer.empty() &&
+    return f.has.train && !f.train->transfer.empty() &&
            !detail::is_asset_name(f.train->transfer);
   }
   template <class V>

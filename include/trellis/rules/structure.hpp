@@ -77,8 +77,9 @@ struct unaccepted_param
 template <class S>
 struct repeated_param : first_repeated<typename params_of<S>::type> {};
 template <class S>
-struct missing_required : std::conditional_t<S::has_required_params, std::type_identity<absent>,
-                                             std::type_identity<in_stage<S::order>>> {};
+struct missing_required : std::conditional_t<S::facts.params.missing,
+                                             std::type_identity<in_stage<S::order>>,
+                                             std::type_identity<absent>> {};
 
 template <class V>
 struct stages_of;
@@ -126,7 +127,7 @@ constexpr void diagnose(E002_duplicate_stage<C...>) {
 template <class... Ctx>
 struct E003_train_requires_dataset : rule<3, stages(stage_order::dataset, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::train) && !f.with(stage_order::dataset);
+    return f.has.train && !f.has.dataset;
   }
   template <class V>
   using context = E003_train_requires_dataset<typename V::trn>;
@@ -142,7 +143,7 @@ template <class... Ctx>
 struct E004_register_requires_train
     : rule<4, stages(stage_order::train, stage_order::register_model)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::register_model) && !f.with(stage_order::train);
+    return f.has.register_model && !f.has.train;
   }
   template <class V>
   using context = E004_register_requires_train<typename V::reg>;
@@ -157,7 +158,7 @@ constexpr void diagnose(E004_register_requires_train<C...>) {
 template <class... Ctx>
 struct E005_export_requires_train : rule<5, stages(stage_order::train, stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::export_onnx) && !f.with(stage_order::train);
+    return f.has.export_onnx && !f.has.train;
   }
   template <class V>
   using context = E005_export_requires_train<typename V::onnx>;
@@ -173,7 +174,7 @@ template <class... Ctx>
 struct E006_export_requires_static_shape
     : rule<6, stages(stage_order::dataset, stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::export_onnx) && f.with(stage_order::dataset) &&
+    return f.has.export_onnx && f.has.dataset &&
            !f.dataset->static_shape;
   }
   template <class V>
@@ -190,7 +191,7 @@ template <class... Ctx>
 struct E007_distributed_requires_compute
     : rule<7, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.with(stage_order::distributed) && !f.with(stage_order::compute);
+    return f.has.distributed && !f.has.compute;
   }
   template <class V>
   using context = E007_distributed_requires_compute<typename V::dist>;

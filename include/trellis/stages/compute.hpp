@@ -14,6 +14,7 @@ namespace trellis {
 
 /// What the rules read of a `compute`; the defaults stand for a pipeline without one.
 struct compute_facts {
+  param_flags params;
   bool is_local = true, retired = false, has_gpus = false, low_priority = false;
   std::size_t gpus_per_node = 0, gpu_min_cuda = 0, gpu_max_cuda = 0;
   std::size_t max_nodes = 1, min_nodes = 0;
@@ -35,19 +36,20 @@ struct compute {
   static constexpr stage_order order = stage_order::compute;
   using accepted_kinds = kind_list<kinds::compute_target, kinds::max_nodes, kinds::min_nodes,
                                    kinds::priority, kinds::cluster>;
+  using required_kinds = kind_list<kinds::compute_target>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<compute_defaults, Ps...>;
   using target = typename given::compute_target;
   using priority = typename given::priority;
-  static constexpr bool has_required_params = has_kind_v<kinds::compute_target, param_kinds>;
   static constexpr std::size_t max_nodes =
       value_or<typename given::max_nodes>(target::is_local ? 1 : 4);
   static constexpr std::size_t min_nodes = given::min_nodes::value;
   static constexpr bool has_max_nodes = has_kind_v<kinds::max_nodes, param_kinds>;
   static constexpr text_view cluster_name =
       name_or<typename given::cluster>(is_gpu_target_v<target> ? "trellis-gpu" : "trellis-cpu");
-  static constexpr compute_facts facts{target::is_local,
+  static constexpr compute_facts facts{param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+                                       target::is_local,
                                        target::retired,
                                        is_gpu_target_v<target>,
                                        std::is_same_v<priority, low_priority>,

@@ -13,7 +13,8 @@ namespace trellis {
 /// A `dataset`'s compile-time values, which rules and plan writers read; the defaults stand
 /// for a pipeline without one.
 struct dataset_facts {
-  bool static_shape = false, complete = false;
+  param_flags params;
+  bool static_shape = false;
   std::size_t classes = 0;
 };
 
@@ -40,15 +41,15 @@ template <class... Ps>
 struct dataset {
   static constexpr stage_order order = stage_order::dataset;
   using accepted_kinds = kind_list<kinds::dataset_kind, kinds::classes, kinds::input_shape>;
+  using required_kinds = kind_list<kinds::dataset_kind, kinds::classes>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<dataset_defaults, Ps...>;
   using source = typename given::dataset_kind;
   using shape = typename given::input_shape;
-  static constexpr bool has_required_params =
-      has_kind_v<kinds::dataset_kind, param_kinds> && has_kind_v<kinds::classes, param_kinds>;
-  static constexpr dataset_facts facts{has_kind_v<kinds::input_shape, param_kinds>,
-                                       has_required_params, given::classes::value};
+  static constexpr dataset_facts facts{param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+                                       has_kind_v<kinds::input_shape, param_kinds>,
+                                       given::classes::value};
 
   text root{};               ///< dataset folder (image_folder) or IDX files folder
   transforms transform{};

@@ -13,6 +13,7 @@ namespace trellis {
 
 /// What the rules read of a `distributed`; the defaults stand for a pipeline without one.
 struct distributed_facts {
+  param_flags params;
   bool mpi = false, per_node = false, nccl = false, gloo = false;
   std::size_t nodes = 1, procs = 1, max_restarts = 0;
 };
@@ -38,23 +39,25 @@ struct distributed {
   static constexpr stage_order order = stage_order::distributed;
   using accepted_kinds = kind_list<kinds::framework, kinds::nodes, kinds::procs, kinds::max_restarts,
                                    kinds::launch, kinds::collective>;
+  using required_kinds = kind_list<kinds::framework>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<distributed_defaults, Ps...>;
   using framework = typename given::framework;
   using launch = typename given::launch;
   using collective = typename given::collective;
-  static constexpr bool has_required_params = has_kind_v<kinds::framework, param_kinds>;
   static constexpr std::size_t nodes = given::nodes::value;
   static constexpr std::size_t procs = given::procs::value;
   static constexpr std::size_t max_restarts = given::max_restarts::value;
-  static constexpr distributed_facts facts{std::is_same_v<framework, trellis::mpi>,
-                                           std::is_same_v<launch, trellis::per_node>,
-                                           std::is_same_v<collective, trellis::nccl>,
-                                           std::is_same_v<collective, trellis::gloo>,
-                                           nodes,
-                                           procs,
-                                           max_restarts};
+  static constexpr distributed_facts facts{
+      param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      std::is_same_v<framework, trellis::mpi>,
+      std::is_same_v<launch, trellis::per_node>,
+      std::is_same_v<collective, trellis::nccl>,
+      std::is_same_v<collective, trellis::gloo>,
+      nodes,
+      procs,
+      max_restarts};
 
   text master_addr = "127.0.0.1";  ///< local runs; Azure sets MASTER_ADDR itself
   std::uint16_t master_port = 29500;

@@ -12,6 +12,7 @@ namespace trellis {
 
 /// What the rules read of an `environment`; the defaults stand for a pipeline without one.
 struct environment_facts {
+  param_flags params;
   std::size_t cuda = 0;
   bool mpi = false, curated = false;
   text_view name;
@@ -32,11 +33,11 @@ struct environment {
   static constexpr stage_order order = stage_order::environment;
   using accepted_kinds = kind_list<kinds::environment_source, kinds::base_image, kinds::cuda_version,
                                    kinds::torch_version, kinds::mpi_support>;
+  using required_kinds = kind_list<kinds::environment_source>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<environment_defaults, Ps...>;
   using source = typename given::environment_source;
-  static constexpr bool has_required_params = has_kind_v<kinds::environment_source, param_kinds>;
   static constexpr bool is_curated = source::curated;
   static constexpr text_view name = source::name;
   static constexpr text_view image =
@@ -46,7 +47,9 @@ struct environment {
   static constexpr std::size_t torch_required =
       value_or<typename given::torch_version>(source::torch);
   static constexpr bool mpi = source::mpi || has_kind_v<kinds::mpi_support, param_kinds>;
-  static constexpr environment_facts facts{cuda_version, mpi, is_curated, name};
+  static constexpr environment_facts facts{
+      param_flags_v<accepted_kinds, required_kinds, param_kinds>, cuda_version, mpi, is_curated,
+      name};
 
   text_list pip{};  ///< extra pip requirements (custom environments)
   text conda_file{};        ///< a conda specification file (custom environments)

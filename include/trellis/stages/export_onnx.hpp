@@ -13,6 +13,7 @@ namespace trellis {
 /// An `export_onnx`'s compile-time values, which rules and plan writers read; the defaults stand
 /// for a pipeline without one.
 struct export_onnx_facts {
+  param_flags params;
   std::size_t opset = 17;
   bool dynamic_batch = true;
 };
@@ -27,11 +28,13 @@ template <class... Ps>
 struct export_onnx {
   static constexpr stage_order order = stage_order::export_onnx;
   using accepted_kinds = kind_list<kinds::opset, kinds::batch_axis>;
+  using required_kinds = kind_list<>;
   using param_kinds = kinds_of<Ps...>;
-  static constexpr bool has_required_params = true;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<export_onnx_defaults, Ps...>;
-  static constexpr export_onnx_facts facts{given::opset::value, given::batch_axis::value};
+  static constexpr export_onnx_facts facts{
+      param_flags_v<accepted_kinds, required_kinds, param_kinds>, given::opset::value,
+      given::batch_axis::value};
 
   text file = "model.onnx";
 

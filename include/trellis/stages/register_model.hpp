@@ -11,6 +11,7 @@ namespace trellis {
 
 /// A `register_model`'s compile-time values, which rules and plan writers read.
 struct register_model_facts {
+  param_flags params;
   text_view name;
 };
 
@@ -18,9 +19,10 @@ template <fixed_string Name, class... Ps>
 struct register_model {
   static constexpr stage_order order = stage_order::register_model;
   using accepted_kinds = kind_list<>;
+  using required_kinds = kind_list<>;
   using param_kinds = kinds_of<Ps...>;
-  static constexpr bool has_required_params = true;
-  static constexpr register_model_facts facts{Name.view()};
+  static constexpr register_model_facts facts{
+      param_flags_v<accepted_kinds, required_kinds, param_kinds>, Name.view()};
 
   text description{};
   tag_list tags{};

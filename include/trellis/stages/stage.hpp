@@ -1,7 +1,7 @@
 // What makes a type a pipeline stage: a keyword, its place in the fixed stage order, the
-// parameter kinds it accepts and those it was given, whether its required parameters are
-// present, its `facts` (one constant of compile-time values, which rules and plan writers read),
-// and a `fields` function listing compile-time values (`fixed`) and run-time values (`setting`).
+// parameter kinds it accepts, requires and was given, its `facts` (one constant of compile-time
+// values, which rules and plan writers read, beginning with what its parameters break), and a
+// `fields` function listing compile-time values (`fixed`) and run-time values (`setting`).
 #pragma once
 #include <concepts>
 #include <cstddef>
@@ -39,9 +39,9 @@ template <class T>
 concept stage = requires {
   { T::order } -> std::convertible_to<stage_order>;
   typename T::accepted_kinds;
+  typename T::required_kinds;
   typename T::param_kinds;
-  { T::has_required_params } -> std::convertible_to<bool>;
-  T::facts;
+  T::facts.params;
 };
 
 }  // namespace trellis

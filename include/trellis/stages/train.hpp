@@ -16,6 +16,7 @@ namespace trellis {
 /// A `train`'s compile-time values, which rules and plan writers read; the defaults stand for a
 /// pipeline without one.
 struct train_facts {
+  param_flags params;
   std::size_t epochs = 1, global_batch = 0, checkpoint_every = 1;
   bool has_global_batch = false, logs_best_metric = true, exportable = true;
   text_view experiment = "trellis", transfer, best_metric = "val_accuracy";
@@ -65,6 +66,7 @@ struct train {
       kind_list<kinds::model, kinds::epochs, kinds::optimizer, kinds::global_batch,
                 kinds::checkpoint_every, kinds::transfer_from, kinds::experiment, kinds::logs,
                 kinds::select_best>;
+  using required_kinds = kind_list<kinds::model>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<train_defaults, Ps...>;
@@ -72,10 +74,10 @@ struct train {
   using optimizer = typename given::optimizer;
   using transfer = typename given::transfer_from;
   using extra_metrics = typename given::logs;
-  static constexpr bool has_required_params = has_kind_v<kinds::model, param_kinds>;
   // One constant holds every compile-time value: a static member each would be declared, and
   // given a symbol, again for every train type.
-  static constexpr train_facts facts{given::epochs::value,
+  static constexpr train_facts facts{param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+                                     given::epochs::value,
                                      given::global_batch::value,
                                      given::checkpoint_every::value,
                                      has_kind_v<kinds::global_batch, param_kinds>,
