@@ -30,15 +30,19 @@ constexpr stage_set stages(Orders... orders) {
 /// when its stage sets one, not for every stage.
 inline constexpr stage_set structure_flags = stage_set{1}
                                              << static_cast<unsigned>(stage_order::count);
-/// Every rule, whatever it reads.
+/// Every rule, wherever it is checked.
 inline constexpr stage_set every_stage = ~stage_set{0};
 
-/// Base of every rule: its id (E0xx) and the stages whose facts it reads. Facts only change as
-/// stages are added, so a `|` need only evaluate the rules that read the stage it adds.
-template <std::size_t Id, stage_set Reads>
+/// Base of every rule: its id (E0xx) and the stages whose `|` checks it (`checked_at`): those
+/// whose addition can break it. A `|` only adds a stage to a pipeline that breaks no rule, so a
+/// rule need not be checked where it reads a stage that can only mend it, such as E003's dataset,
+/// or one that comes earlier in the stage order than another stage it needs, such as E026's
+/// distributed before its train: added out of order, a structure rule is broken, and those come
+/// first in the catalog. tests/static/rule_checked_at.cpp checks each rule's set.
+template <std::size_t Id, stage_set CheckedAt>
 struct rule {
   static constexpr std::size_t id = Id;
-  static constexpr stage_set reads = Reads;
+  static constexpr stage_set checked_at = CheckedAt;
 };
 
 /// True when check result `R` is (an instance of) rule template `Rule`.
@@ -47,23 +51,23 @@ inline constexpr bool is_rule_v = false;
 template <template <class...> class Rule, class... Ctx>
 inline constexpr bool is_rule_v<Rule<Ctx...>, Rule> = true;
 
-/// The ordered rules; `first_broken<Added>` is the 1-based position of the first rule that
-/// reads a stage in `Added` and that the facts break, or 0. Only those rules are visited. Their
+/// The ordered rules; `first_broken<Added>` is the 1-based position of the first rule checked
+/// at a stage in `Added` that the facts break, or 0. Only those rules are visited. Their
 /// positions are an array made once per set of stages: filtering the rule types instead costs
 /// g++ about 140 M instructions in every translation unit.
 template <class... Rules>
 struct rule_list {
   static constexpr std::size_t count = sizeof...(Rules);
-  static constexpr stage_set reads[count] = {Rules::reads...};
+  static constexpr stage_set checked_at[count] = {Rules::checked_at...};
   struct positions {
     std::size_t at[count]{};
     std::size_t size = 0;
   };
   template <stage_set Added>
-  static constexpr positions reading = [] {
+  static constexpr positions checking = [] {
     positions p;
     for (std::size_t i = 0; i < count; ++i)
-      if ((reads[i] & Added) != 0) p.at[p.size++] = i;
+      if ((checked_at[i] & Added) != 0) p.at[p.size++] = i;
     return p;
   }();
 
@@ -84,13 +88,13 @@ struct rule_list {
   using rule_at = typename decltype(rule_at_<I>(positioned<std::make_index_sequence<count>>{}))::type;
 
   template <stage_set Added, std::size_t... K>
-  static std::index_sequence<reading<Added>.at[K]...> sequence_of(std::index_sequence<K...>);
+  static std::index_sequence<checking<Added>.at[K]...> sequence_of(std::index_sequence<K...>);
 
  public:
-  /// The positions of the rules that read a stage in `Added`, as a sequence type.
+  /// The positions of the rules checked at a stage in `Added`, as a sequence type.
   template <stage_set Added>
-  using reading_sequence =
-      decltype(sequence_of<Added>(std::make_index_sequence<reading<Added>.size>{}));
+  using checking_sequence =
+      decltype(sequence_of<Added>(std::make_index_sequence<checking<Added>.size>{}));
 
   /// The 1-based position of the first of the rules at positions `P` that `f` breaks, or 0.
   /// Each rule's `violated` is called directly: an evaluation step fewer per rule than a call
@@ -103,7 +107,7 @@ struct rule_list {
   }
   template <stage_set Added, class Facts>
   static constexpr std::size_t first_broken(const Facts& f) {
-    return first_broken_of(f, reading_sequence<Added>{});
+    return first_broken_of(f, checking_sequence<Added>{});
   }
 };
 

@@ -1,8 +1,8 @@
 // Pipelines and `operator|`. A pipeline is built one stage at a time: `p | s` holds `p` and `s`
 // side by side, so each `|` copies its operands once and adds one stage's facts to the facts
-// its left side already has. Each `|` evaluates the rules of rules/catalog.hpp that read the
-// stage it adds, and the rules on the structure flags when it sets one (the others cannot have
-// changed); a rule fires in the `|` that makes the mistake, and that `|` still returns the
+// its left side already has. Each `|` evaluates the rules of rules/catalog.hpp checked at the
+// stage it adds, and the rules on the structure flags when it sets one (no other can have become
+// broken); a rule fires in the `|` that makes the mistake, and that `|` still returns the
 // longer pipeline, so one mistake gives one error, not a cascade.
 #pragma once
 #include <cstddef>
@@ -17,8 +17,8 @@
 namespace trellis {
 
 /// The rules the `|` that added a stage of order `added` evaluates, when the facts it made
-/// have a structure flag set (`structure_broken`) or not: those that read that stage, and those
-/// on the structure flags once one is set. Only these can have changed their verdict.
+/// have a structure flag set (`structure_broken`) or not: those checked at that stage, and those
+/// on the structure flags once one is set. No other can have become the first broken rule.
 constexpr stage_set rules_to_evaluate(bool structure_broken, stage_order added) {
   return stages(added) | (structure_broken ? structure_flags : 0);
 }

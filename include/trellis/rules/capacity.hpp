@@ -31,8 +31,7 @@ template <class... Ctx>
 struct E024_nodes_exceed_max_nodes
     : rule<24, stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
-    return f.has.distributed && !f.compute->is_local &&
-           f.distributed->nodes > f.compute->max_nodes;
+    return f.has.distributed && !f.compute->is_local && f.distributed->nodes > f.compute->max_nodes;
   }
   template <class V>
   using context = E024_nodes_exceed_max_nodes<nodes<V::dist::nodes>, max_nodes<V::comp::max_nodes>>;

@@ -13,7 +13,7 @@
 namespace trellis::rules {
 
 template <class... Ctx>
-struct E011_nccl_requires_gpu : rule<11, stages(stage_order::compute, stage_order::distributed)> {
+struct E011_nccl_requires_gpu : rule<11, stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->nccl && !f.compute->has_gpus;
   }
@@ -28,8 +28,7 @@ constexpr void diagnose(E011_nccl_requires_gpu<C...>) {
 }
 
 template <class... Ctx>
-struct E012_gpu_requires_cuda_environment
-    : rule<12, stages(stage_order::environment, stage_order::compute)> {
+struct E012_gpu_requires_cuda_environment : rule<12, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->has_gpus && f.has.environment && f.environment->cuda == 0;
   }
@@ -44,8 +43,7 @@ constexpr void diagnose(E012_gpu_requires_cuda_environment<C...>) {
 }
 
 template <class... Ctx>
-struct E013_mpi_requires_mpi_environment
-    : rule<13, stages(stage_order::environment, stage_order::distributed)> {
+struct E013_mpi_requires_mpi_environment : rule<13, stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->mpi && f.has.environment && !f.environment->mpi;
   }
@@ -90,8 +88,7 @@ constexpr void diagnose(E014_reserved_environment_name<C...>) {
 }
 
 template <class... Ctx>
-struct E015_cuda_unsupported_by_gpu
-    : rule<15, stages(stage_order::environment, stage_order::compute)> {
+struct E015_cuda_unsupported_by_gpu : rule<15, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->has_gpus && f.has.environment && f.environment->cuda != 0 &&
            !(f.environment->cuda >= f.compute->gpu_min_cuda &&
@@ -165,7 +162,7 @@ constexpr void diagnose(E036_low_priority_on_local_target<C...>) {
 
 template <class... Ctx>
 struct E017_low_priority_requires_checkpoints
-    : rule<17, stages(stage_order::compute, stage_order::train)> {
+    : rule<17, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->low_priority && f.has.train && f.train->checkpoint_every == 0;
   }
@@ -180,7 +177,7 @@ constexpr void diagnose(E017_low_priority_requires_checkpoints<C...>) {
 }
 
 template <class... Ctx>
-struct E018_model_not_exportable : rule<18, stages(stage_order::train, stage_order::export_onnx)> {
+struct E018_model_not_exportable : rule<18, stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.export_onnx && f.has.train && !f.train->exportable;
   }
@@ -212,7 +209,7 @@ constexpr void diagnose(E019_opset_out_of_range<C...>) {
 
 template <class... Ctx>
 struct E020_restarts_require_checkpoints
-    : rule<20, stages(stage_order::distributed, stage_order::train)> {
+    : rule<20, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->max_restarts > 0 && f.has.train &&
            f.train->checkpoint_every == 0;
@@ -230,7 +227,7 @@ constexpr void diagnose(E020_restarts_require_checkpoints<C...>) {
 
 template <class... Ctx>
 struct E021_azure_requires_environment
-    : rule<21, stages(stage_order::environment, stage_order::compute, stage_order::train)> {
+    : rule<21, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return !f.compute->is_local && f.has.train && !f.has.environment;
   }

@@ -29,13 +29,20 @@ namespace detail {
 template <class Flags>
 constexpr auto flag_of(Flags& flags, stage_order o) -> decltype((flags.dataset)) {
   switch (o) {
-    case stage_order::dataset: return flags.dataset;
-    case stage_order::environment: return flags.environment;
-    case stage_order::compute: return flags.compute;
-    case stage_order::distributed: return flags.distributed;
-    case stage_order::train: return flags.train;
-    case stage_order::register_model: return flags.register_model;
-    default: return flags.export_onnx;
+    case stage_order::dataset:
+      return flags.dataset;
+    case stage_order::environment:
+      return flags.environment;
+    case stage_order::compute:
+      return flags.compute;
+    case stage_order::distributed:
+      return flags.distributed;
+    case stage_order::train:
+      return flags.train;
+    case stage_order::register_model:
+      return flags.register_model;
+    default:
+      return flags.export_onnx;
   }
 }
 }  // namespace detail

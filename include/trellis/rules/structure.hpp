@@ -77,9 +77,9 @@ struct unaccepted_param
 template <class S>
 struct repeated_param : first_repeated<typename params_of<S>::type> {};
 template <class S>
-struct missing_required : std::conditional_t<S::facts.params.missing,
-                                             std::type_identity<in_stage<S::order>>,
-                                             std::type_identity<absent>> {};
+struct missing_required
+    : std::conditional_t<S::facts.params.missing, std::type_identity<in_stage<S::order>>,
+                         std::type_identity<absent>> {};
 
 template <class V>
 struct stages_of;
@@ -125,7 +125,7 @@ constexpr void diagnose(E002_duplicate_stage<C...>) {
 }
 
 template <class... Ctx>
-struct E003_train_requires_dataset : rule<3, stages(stage_order::dataset, stage_order::train)> {
+struct E003_train_requires_dataset : rule<3, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.train && !f.has.dataset;
   }
@@ -141,7 +141,7 @@ constexpr void diagnose(E003_train_requires_dataset<C...>) {
 
 template <class... Ctx>
 struct E004_register_requires_train
-    : rule<4, stages(stage_order::train, stage_order::register_model)> {
+    : rule<4, stages(stage_order::register_model)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.register_model && !f.has.train;
   }
@@ -156,7 +156,7 @@ constexpr void diagnose(E004_register_requires_train<C...>) {
 }
 
 template <class... Ctx>
-struct E005_export_requires_train : rule<5, stages(stage_order::train, stage_order::export_onnx)> {
+struct E005_export_requires_train : rule<5, stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.export_onnx && !f.has.train;
   }
@@ -172,7 +172,7 @@ constexpr void diagnose(E005_export_requires_train<C...>) {
 
 template <class... Ctx>
 struct E006_export_requires_static_shape
-    : rule<6, stages(stage_order::dataset, stage_order::export_onnx)> {
+    : rule<6, stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.export_onnx && f.has.dataset &&
            !f.dataset->static_shape;
@@ -189,7 +189,7 @@ constexpr void diagnose(E006_export_requires_static_shape<C...>) {
 
 template <class... Ctx>
 struct E007_distributed_requires_compute
-    : rule<7, stages(stage_order::compute, stage_order::distributed)> {
+    : rule<7, stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.distributed && !f.has.compute;
   }

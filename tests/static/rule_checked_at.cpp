@@ -1,21 +1,21 @@
-// Every rule names the stages whose facts it reads, and a `|` evaluates only the rules that
-// `rules_to_evaluate` names: those that read the stage it adds, and those on the structure flags
-// when it sets one. Here: over sample pipelines (every sample stage alone and every pair, in and
-// out of order) and sample stages that break or bend each rule, adding a stage never changes the
-// verdict of a rule the `|` does not evaluate.
+// Every rule names the stages whose `|` checks it (`checked_at`), and a `|` evaluates only the
+// rules `rules_to_evaluate` names: those checked at the stage it adds, and those on the structure
+// flags when it sets one. Here: over sample pipelines that break no rule (the empty one, every
+// sample stage alone, every pair) and every sample stage added to them, the rule the `|` reports
+// is the first rule of the whole catalog that the longer pipeline breaks, or none when it breaks
+// none. The samples break or bend each rule.
 #include <trellis/trellis.hpp>
 
 #include <cstddef>
 
 using namespace trellis;
 
-namespace rule_reads {
+namespace rule_checked_at {
 
 /// Sample stages, in stage order.
 template <class... S>
 struct samples {
   static constexpr std::size_t count = sizeof...(S);
-  static constexpr stage_order orders[count] = {S::order...};
   static constexpr pipeline_facts single[count] = {with_stage<S>(pipeline_facts{})...};
 
   /// The empty pipeline, every sample alone, every pair of samples.
@@ -36,19 +36,17 @@ struct samples {
     return b;
   }();
 
-  /// Adding `Added` to any base leaves `Rule`'s verdict as it was, unless that `|` evaluates it.
-  template <class Rule, class Added>
-  static constexpr bool unchanged_by() {
+  /// For every base that breaks no rule, the `|` that adds `Added` reports the first rule of
+  /// the catalog that the longer pipeline breaks (0: none), having evaluated only some.
+  template <class Added>
+  static constexpr bool reported_as_by_catalog() {
     for (std::size_t i = 0; i < bases.size; ++i) {
-      const pipeline_facts after = with_stage<Added>(bases.items[i]);
-      if ((Rule::reads & rules_to_evaluate(after, Added::order)) == 0 &&
-          Rule::violated(after) != Rule::violated(bases.items[i]))
-        return false;
+      if (rules::catalog::first_broken<every_stage>(bases.items[i]) != 0) continue;
+      const node_state longer = extend(node_state{bases.items[i]}, Added::facts);
+      if (longer.broken != rules::catalog::first_broken<every_stage>(longer.facts)) return false;
     }
     return true;
   }
-  template <class Rule>
-  static constexpr bool hold_for = (unchanged_by<Rule, S>() && ...);
 };
 
 using sample_stages = samples<
@@ -67,20 +65,20 @@ using sample_stages = samples<
     register_model<"bad name">, register_model<"model">, export_onnx<opset<3>>,
     export_onnx<opset<17>>>;
 
-// One check per rule, so a failure names the rule in its instantiation context.
-template <class Rule>
-constexpr bool reads_enough() {
-  static_assert(sample_stages::hold_for<Rule>,
-                "the rule's verdict changed when a stage it does not read was added");
+// One check per added stage, so a failure names the stage in its instantiation context.
+template <class Added>
+constexpr bool checked_where_it_can_break() {
+  static_assert(sample_stages::reported_as_by_catalog<Added>(),
+                "adding this stage broke a rule its | does not check, and no earlier one");
   return true;
 }
-template <class... Rules>
-constexpr bool every_rule_reads_enough(rule_list<Rules...>) {
-  return (reads_enough<Rules>() && ...);
+template <class... S>
+constexpr bool every_stage_checked(samples<S...>) {
+  return (checked_where_it_can_break<S>() && ...);
 }
-static_assert(every_rule_reads_enough(rules::catalog{}));
+static_assert(every_stage_checked(sample_stages{}));
 
 // The argument above also needs the empty pipeline to break no rule.
 static_assert(rules::catalog::first_broken<every_stage>(pipeline_facts{}) == 0);
 
-}  // namespace rule_reads
+}  // namespace rule_checked_at
