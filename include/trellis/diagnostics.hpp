@@ -2,6 +2,7 @@
 // a check result is `satisfied` or the rule type with the offending values as arguments,
 // so tests can ask which rule fired without failing the build.
 #pragma once
+#include <concepts>
 #include <cstddef>
 #include <type_traits>
 #include <utility>

@@ -3,6 +3,7 @@
 // building them with `|` would fire the rule's static_assert.
 #include <trellis/trellis.hpp>
 
+#include <concepts>
 #include <type_traits>
 
 using namespace trellis;
@@ -146,6 +147,20 @@ static_assert(!is_valid_v<pipeline<dataset<idx>, cnn>> &&
               verdicts_agree<pipeline<dataset<idx>, cnn>>);  // E010
 static_assert(!is_valid_v<pipeline<fashion, cpu_env, compute<azure::nc6>, cnn>> &&
               verdicts_agree<pipeline<fashion, cpu_env, compute<azure::nc6>, cnn>>);  // E016
+
+// The `stage` concept names only `facts.params`; every stage has the whole protocol.
+template <class S>
+concept stage_protocol = stage<S> && requires {
+  { S::order } -> std::convertible_to<stage_order>;
+  typename S::accepted_kinds;
+  typename S::required_kinds;
+  typename S::param_kinds;
+  { S::facts.params } -> std::convertible_to<param_flags>;
+};
+static_assert(stage_protocol<fashion> && stage_protocol<cpu_env> && stage_protocol<on_cpu> &&
+              stage_protocol<ddp4> && stage_protocol<cnn> && stage_protocol<reg> &&
+              stage_protocol<onnx>);
+static_assert(!stage<pipeline<fashion>> && !stage<int>);
 
 // A `|` learns which stage it adds from the type of the stage's facts (order_of_facts).
 template <class S>
