@@ -35,11 +35,12 @@ inline constexpr stage_set structure_flags = stage_set{1}
 inline constexpr stage_set every_stage = ~stage_set{0};
 
 /// Base of every rule: its id (E0xx) and the stages whose `|` checks it (`checked_at`): those
-/// whose addition can break it. A `|` only adds a stage to a pipeline that breaks no rule, so a
-/// rule need not be checked where it reads a stage that can only mend it, such as E003's dataset,
-/// or one that comes earlier in the stage order than another stage it needs, such as E026's
-/// distributed before its train: added out of order, a structure rule is broken, and those come
-/// first in the catalog. tests/static/rule_checked_at.cpp checks each rule's set.
+/// whose addition can break it. A `|` checks rules only when the pipeline it extends breaks
+/// none, so a rule need not be checked at a stage that can only mend it, such as E003's dataset,
+/// nor at one that comes before another stage it needs, such as E026's distributed before its
+/// train: a stage added out of order breaks a structure rule, and those come first in the
+/// catalog. tests/static/rule_checked_at.cpp checks, over sample pipelines, that a `|` still
+/// reports the first rule of the whole catalog that its pipeline breaks.
 template <std::size_t Id, stage_set CheckedAt>
 struct rule {
   static constexpr std::size_t id = Id;
