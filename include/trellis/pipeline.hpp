@@ -129,18 +129,18 @@ inline constexpr bool is_pipeline_v<pipeline_node<Prefix, Last>> = true;
 /// have one: `get<stage_order::train>(p).lr = 0.1;`.
 template <stage_order O, class Prefix, class Last>
 constexpr auto& get(pipeline_node<Prefix, Last>& p) {
-  static_assert(pipeline_node<Prefix, Last>::state.facts.with(O),
+  static_assert(pipeline_node<Prefix, Last>::state.facts.has.of(O),
                 "the pipeline has no stage of this order");
-  if constexpr (Prefix::state.facts.with(O))
+  if constexpr (Prefix::state.facts.has.of(O))
     return get<O>(p.prefix);
   else
     return p.last;
 }
 template <stage_order O, class Prefix, class Last>
 constexpr const auto& get(const pipeline_node<Prefix, Last>& p) {
-  static_assert(pipeline_node<Prefix, Last>::state.facts.with(O),
+  static_assert(pipeline_node<Prefix, Last>::state.facts.has.of(O),
                 "the pipeline has no stage of this order");
-  if constexpr (Prefix::state.facts.with(O))
+  if constexpr (Prefix::state.facts.has.of(O))
     return get<O>(p.prefix);
   else
     return p.last;

@@ -10,8 +10,9 @@
 
 namespace trellis::rules {
 
+// Not checked at compute: without a distributed, one process per node fits every GPU VM.
 template <class... Ctx>
-struct E023_procs_exceed_gpus : rule<23, stages(stage_order::compute, stage_order::distributed)> {
+struct E023_procs_exceed_gpus : rule<23, stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.uses_nccl() && !f.compute->is_local && f.distributed->procs > f.compute->gpus_per_node;
   }
@@ -28,8 +29,7 @@ constexpr void diagnose(E023_procs_exceed_gpus<C...>) {
 }
 
 template <class... Ctx>
-struct E024_nodes_exceed_max_nodes
-    : rule<24, stages(stage_order::compute, stage_order::distributed)> {
+struct E024_nodes_exceed_max_nodes : rule<24, stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.distributed && !f.compute->is_local && f.distributed->nodes > f.compute->max_nodes;
   }
@@ -68,8 +68,7 @@ constexpr void diagnose(E025_zero_count<C...>) {
 }
 
 template <class... Ctx>
-struct E026_global_batch_not_divisible
-    : rule<26, stages(stage_order::distributed, stage_order::train)> {
+struct E026_global_batch_not_divisible : rule<26, stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.train && f.train->has_global_batch && f.world_size() != 0 &&
            f.train->global_batch % f.world_size() != 0;

@@ -48,7 +48,7 @@ constexpr auto flag_of(Flags& flags, stage_order o) -> decltype((flags.dataset))
 }  // namespace detail
 
 /// Which stages a pipeline has, a flag each, named like the stage: rules read `f.has.train`, a
-/// member read, where a call such as `f.with(stage_order::train)` is one more step of g++'s
+/// member read, where a call such as `f.has.of(stage_order::train)` is one more step of g++'s
 /// constant evaluator per read (about 0.25 M instructions per pipeline).
 struct stage_flags {
   bool dataset = false, environment = false, compute = false, distributed = false, train = false,
@@ -76,7 +76,6 @@ struct pipeline_facts {
   const register_model_facts* register_model = &no_stage_facts<register_model_facts>;
   const export_onnx_facts* export_onnx = &no_stage_facts<export_onnx_facts>;
 
-  [[nodiscard]] constexpr bool with(stage_order o) const { return has.of(o); }
   /// Whether a stage came out of order or twice, or with a parameter wrong or missing.
   [[nodiscard]] constexpr bool structure_broken() const {
     return out_of_order || repeated_stage || unknown_param || repeated_param || missing_param;
