@@ -54,7 +54,7 @@ struct pipeline_view {
   static constexpr bool has_export = has<stage_order::export_onnx>;
 
   static constexpr bool gpu = is_gpu_target_v<target>;
-  static constexpr std::size_t world_size = dist::nodes * dist::procs;
+  static constexpr std::size_t world_size = dist::facts.nodes * dist::facts.procs;
   /// NCCL when asked for, or by default on GPUs (PyTorch DDP and Horovod-style mpi alike).
   static constexpr bool uses_nccl =
       std::is_same_v<typename dist::collective, nccl> ||

@@ -63,33 +63,34 @@ static_assert(!dataset<idx, classes<3>>::facts.static_shape);
 static_assert(dataset<idx, classes<3>, input_shape<1, 28, 28>>::facts.static_shape);
 
 // compute: max_nodes and the cluster name default after the target.
-static_assert(compute<local::cpu>::max_nodes == 1 && compute<local::cpu>::min_nodes == 0);
-static_assert(compute<azure::nc96ads_a100_v4>::max_nodes == 4);
-static_assert(compute<azure::nc96ads_a100_v4, max_nodes<7>, min_nodes<1>>::max_nodes == 7);
-static_assert(compute<azure::nc96ads_a100_v4, max_nodes<7>, min_nodes<1>>::min_nodes == 1);
-static_assert(compute<local::cpu>::cluster_name == "trellis-cpu");
-static_assert(compute<azure::nc96ads_a100_v4>::cluster_name == "trellis-gpu");
-static_assert(compute<azure::nc96ads_a100_v4, cluster<"gpus">>::cluster_name == "gpus");
+static_assert(compute<local::cpu>::facts.max_nodes == 1);
+static_assert(compute<local::cpu>::facts.min_nodes == 0);
+static_assert(compute<azure::nc96ads_a100_v4>::facts.max_nodes == 4);
+static_assert(compute<azure::nc96ads_a100_v4, max_nodes<7>, min_nodes<1>>::facts.max_nodes == 7);
+static_assert(compute<azure::nc96ads_a100_v4, max_nodes<7>, min_nodes<1>>::facts.min_nodes == 1);
+static_assert(compute<local::cpu>::facts.cluster_name == "trellis-cpu");
+static_assert(compute<azure::nc96ads_a100_v4>::facts.cluster_name == "trellis-gpu");
+static_assert(compute<azure::nc96ads_a100_v4, cluster<"gpus">>::facts.cluster_name == "gpus");
 static_assert(std::is_same_v<compute<local::cpu>::priority, dedicated>);
 static_assert(std::is_same_v<compute<azure::d2_v2, low_priority>::priority, low_priority>);
 
 // environment: versions and image default to the source's.
 using acpt = environment<curated::pytorch_cuda>;
-static_assert(acpt::cuda_version == 1201 && acpt::torch_required == 202);
-static_assert(acpt::image == curated::pytorch_cuda::image && acpt::mpi);
+static_assert(acpt::facts.cuda == 1201 && acpt::facts.torch == 202);
+static_assert(acpt::facts.image == curated::pytorch_cuda::image && acpt::facts.mpi);
 using own = environment<custom<"own">, base_image<"img">, cuda<11, 8>, torch_version<2, 1>>;
-static_assert(own::cuda_version == 1108 && own::torch_required == 201);
-static_assert(own::image == "img" && own::name == "own" && !own::mpi);
-static_assert(environment<custom<"own">, with_mpi>::mpi);
+static_assert(own::facts.cuda == 1108 && own::facts.torch == 201);
+static_assert(own::facts.image == "img" && own::facts.name == "own" && !own::facts.mpi);
+static_assert(environment<custom<"own">, with_mpi>::facts.mpi);
 
 // distributed and export_onnx
 using plain_distributed = distributed<pytorch>;
-static_assert(plain_distributed::nodes == 1 && plain_distributed::procs == 1);
-static_assert(plain_distributed::max_restarts == 0);
+static_assert(plain_distributed::facts.nodes == 1 && plain_distributed::facts.procs == 1);
+static_assert(plain_distributed::facts.max_restarts == 0);
 static_assert(std::is_same_v<plain_distributed::launch, per_process>);
 static_assert(std::is_same_v<plain_distributed::collective, auto_collective>);
 static_assert(std::is_same_v<distributed<mpi, per_node, gloo>::collective, gloo>);
-static_assert(distributed<pytorch, nodes<2>, procs<4>, max_restarts<3>>::procs == 4);
+static_assert(distributed<pytorch, nodes<2>, procs<4>, max_restarts<3>>::facts.procs == 4);
 static_assert(export_onnx<>::facts.opset == 17 && export_onnx<>::facts.dynamic_batch);
 static_assert(!export_onnx<static_batch>::facts.dynamic_batch);
 static_assert(export_onnx<opset<13>>::facts.opset == 13);

@@ -35,9 +35,9 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
   plan.backend = o.backend.empty() ? (target::is_local ? "local" : "azure") : o.backend;
   plan.framework = to_std(V::dist::framework::name);
   plan.launch = to_std(V::dist::launch::name);
-  plan.nodes = V::dist::nodes;
-  plan.procs = V::dist::procs;
-  plan.max_restarts = V::dist::max_restarts;
+  plan.nodes = V::dist::facts.nodes;
+  plan.procs = V::dist::facts.procs;
+  plan.max_restarts = V::dist::facts.max_restarts;
   plan.target = to_std(target::name);
   plan.target_is_local = target::is_local;
   plan.gpus_per_node = target::gpus_per_node;
@@ -53,7 +53,7 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
   bool use_gpus = wants_nccl;
   if (plan.backend == "azure") {
     plan.mode = "azure: " + std::to_string(plan.nodes) + " x " + plan.target + " in cluster '" +
-                std::string{to_std(V::comp::cluster_name)} + "'";
+                std::string{to_std(V::comp::facts.cluster_name)} + "'";
   } else if (target::is_local) {
     plan.mode = "local";
     if (wants_nccl)

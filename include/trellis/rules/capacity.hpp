@@ -17,8 +17,8 @@ struct E023_procs_exceed_gpus : rule<23, stages(stage_order::distributed)> {
     return f.uses_nccl() && !f.compute->is_local && f.distributed->procs > f.compute->gpus_per_node;
   }
   template <class V>
-  using context = E023_procs_exceed_gpus<procs<V::dist::procs>, gpus<V::target::gpus_per_node>,
-                                         typename V::target>;
+  using context = E023_procs_exceed_gpus<procs<V::dist::facts.procs>,
+                                         gpus<V::target::gpus_per_node>, typename V::target>;
 };
 template <class... C>
 constexpr void diagnose(E023_procs_exceed_gpus<C...>) {
@@ -34,7 +34,8 @@ struct E024_nodes_exceed_max_nodes : rule<24, stages(stage_order::distributed)> 
     return f.has.distributed && !f.compute->is_local && f.distributed->nodes > f.compute->max_nodes;
   }
   template <class V>
-  using context = E024_nodes_exceed_max_nodes<nodes<V::dist::nodes>, max_nodes<V::comp::max_nodes>>;
+  using context = E024_nodes_exceed_max_nodes<nodes<V::dist::facts.nodes>,
+                                              max_nodes<V::comp::facts.max_nodes>>;
 };
 template <class... C>
 constexpr void diagnose(E024_nodes_exceed_max_nodes<C...>) {
@@ -56,9 +57,9 @@ struct E025_zero_count
   }
   template <class V>
   using context =
-      E025_zero_count<nodes<V::dist::nodes>, procs<V::dist::procs>, epochs<V::trn::facts.epochs>,
-                      global_batch<V::trn::facts.global_batch>, max_nodes<V::comp::max_nodes>,
-                      gpus<V::target::gpus_per_node>>;
+      E025_zero_count<nodes<V::dist::facts.nodes>, procs<V::dist::facts.procs>,
+                      epochs<V::trn::facts.epochs>, global_batch<V::trn::facts.global_batch>,
+                      max_nodes<V::comp::facts.max_nodes>, gpus<V::target::gpus_per_node>>;
 };
 template <class... C>
 constexpr void diagnose(E025_zero_count<C...>) {
@@ -74,8 +75,9 @@ struct E026_global_batch_not_divisible : rule<26, stages(stage_order::train)> {
            f.train->global_batch % f.world_size() != 0;
   }
   template <class V>
-  using context = E026_global_batch_not_divisible<global_batch<V::trn::facts.global_batch>,
-                                                  nodes<V::dist::nodes>, procs<V::dist::procs>>;
+  using context =
+      E026_global_batch_not_divisible<global_batch<V::trn::facts.global_batch>,
+                                      nodes<V::dist::facts.nodes>, procs<V::dist::facts.procs>>;
 };
 template <class... C>
 constexpr void diagnose(E026_global_batch_not_divisible<C...>) {
@@ -91,8 +93,8 @@ struct E027_min_nodes_exceed_max_nodes : rule<27, stages(stage_order::compute)> 
     return f.compute->min_nodes > f.compute->max_nodes;
   }
   template <class V>
-  using context = E027_min_nodes_exceed_max_nodes<min_nodes<V::comp::min_nodes>,
-                                                  max_nodes<V::comp::max_nodes>>;
+  using context = E027_min_nodes_exceed_max_nodes<min_nodes<V::comp::facts.min_nodes>,
+                                                  max_nodes<V::comp::facts.max_nodes>>;
 };
 template <class... C>
 constexpr void diagnose(E027_min_nodes_exceed_max_nodes<C...>) {
@@ -107,7 +109,7 @@ struct E028_local_gpus_exceeded : rule<28, stages(stage_order::compute, stage_or
     return f.uses_nccl() && f.compute->is_local && f.world_size() > f.compute->gpus_per_node;
   }
   template <class V>
-  using context = E028_local_gpus_exceeded<nodes<V::dist::nodes>, procs<V::dist::procs>,
+  using context = E028_local_gpus_exceeded<nodes<V::dist::facts.nodes>, procs<V::dist::facts.procs>,
                                            gpus<V::target::gpus_per_node>>;
 };
 template <class... C>

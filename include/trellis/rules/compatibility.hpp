@@ -96,7 +96,7 @@ struct E015_cuda_unsupported_by_gpu : rule<15, stages(stage_order::compute)> {
   }
   template <class V>
   using context = E015_cuda_unsupported_by_gpu<
-      cuda<V::env::cuda_version / 100, V::env::cuda_version % 100>, typename V::target::gpu,
+      cuda<V::env::facts.cuda / 100, V::env::facts.cuda % 100>, typename V::target::gpu,
       typename V::target>;
 };
 template <class... C>
@@ -215,7 +215,7 @@ struct E020_restarts_require_checkpoints
            f.train->checkpoint_every == 0;
   }
   template <class V>
-  using context = E020_restarts_require_checkpoints<max_restarts<V::dist::max_restarts>,
+  using context = E020_restarts_require_checkpoints<max_restarts<V::dist::facts.max_restarts>,
                                                     checkpoint_every<0>>;
 };
 template <class... C>

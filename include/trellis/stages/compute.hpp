@@ -42,23 +42,20 @@ struct compute {
   using given = given_t<compute_defaults, Ps...>;
   using target = typename given::compute_target;
   using priority = typename given::priority;
-  static constexpr std::size_t max_nodes =
-      value_or<typename given::max_nodes>(target::is_local ? 1 : 4);
-  static constexpr std::size_t min_nodes = given::min_nodes::value;
-  static constexpr bool has_max_nodes = has_kind_v<kinds::max_nodes, param_kinds>;
-  static constexpr text_view cluster_name =
-      name_or<typename given::cluster>(is_gpu_target_v<target> ? "trellis-gpu" : "trellis-cpu");
-  static constexpr compute_facts facts{param_flags_v<accepted_kinds, required_kinds, param_kinds>,
-                                       target::is_local,
-                                       target::retired,
-                                       is_gpu_target_v<target>,
-                                       std::is_same_v<priority, low_priority>,
-                                       target::gpus_per_node,
-                                       target::gpu::min_cuda,
-                                       target::gpu::max_cuda,
-                                       max_nodes,
-                                       min_nodes,
-                                       cluster_name};
+  // One constant holds every compile-time value: a static member each would be declared, and
+  // given a symbol, again for every compute type.
+  static constexpr compute_facts facts{
+      param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      target::is_local,
+      target::retired,
+      is_gpu_target_v<target>,
+      __is_same(priority, low_priority),
+      target::gpus_per_node,
+      target::gpu::min_cuda,
+      target::gpu::max_cuda,
+      value_or<typename given::max_nodes>(target::is_local ? 1 : 4),
+      given::min_nodes::value,
+      name_or<typename given::cluster>(is_gpu_target_v<target> ? "trellis-gpu" : "trellis-cpu")};
 
   std::size_t idle_seconds_before_scaledown = 1800;  ///< Azure scales idle nodes down after this
 
@@ -71,9 +68,9 @@ struct compute {
       f.fixed("vcpus", target::vcpus);
       f.fixed("gpu_memory_gib", target::gpu::memory_gib);
       f.fixed("infiniband", target::infiniband);
-      f.fixed("cluster", cluster_name);
-      f.fixed("max_nodes", max_nodes);
-      f.fixed("min_nodes", min_nodes);
+      f.fixed("cluster", facts.cluster_name);
+      f.fixed("max_nodes", facts.max_nodes);
+      f.fixed("min_nodes", facts.min_nodes);
       f.fixed("priority", priority::name);
     }
     f.setting("idle_seconds_before_scaledown", self.idle_seconds_before_scaledown);

@@ -46,18 +46,16 @@ struct distributed {
   using framework = typename given::framework;
   using launch = typename given::launch;
   using collective = typename given::collective;
-  static constexpr std::size_t nodes = given::nodes::value;
-  static constexpr std::size_t procs = given::procs::value;
-  static constexpr std::size_t max_restarts = given::max_restarts::value;
+  // One constant holds every compile-time value, as in the other stages.
   static constexpr distributed_facts facts{
       param_flags_v<accepted_kinds, required_kinds, param_kinds>,
-      std::is_same_v<framework, trellis::mpi>,
-      std::is_same_v<launch, trellis::per_node>,
-      std::is_same_v<collective, trellis::nccl>,
-      std::is_same_v<collective, trellis::gloo>,
-      nodes,
-      procs,
-      max_restarts};
+      __is_same(framework, trellis::mpi),
+      __is_same(launch, trellis::per_node),
+      __is_same(collective, trellis::nccl),
+      __is_same(collective, trellis::gloo),
+      given::nodes::value,
+      given::procs::value,
+      given::max_restarts::value};
 
   text master_addr = "127.0.0.1";  ///< local runs; Azure sets MASTER_ADDR itself
   std::uint16_t master_port = 29500;
@@ -66,9 +64,9 @@ struct distributed {
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {
     f.fixed("framework", framework::name);
-    f.fixed("nodes", nodes);
-    f.fixed("procs", procs);
-    f.fixed("max_restarts", max_restarts);
+    f.fixed("nodes", facts.nodes);
+    f.fixed("procs", facts.procs);
+    f.fixed("max_restarts", facts.max_restarts);
     f.fixed("launch", launch::name);
     f.fixed("collective", collective::name);
     f.setting("master_addr", self.master_addr);

@@ -13,13 +13,14 @@ namespace trellis {
 /// What the rules read of an `environment`; the defaults stand for a pipeline without one.
 struct environment_facts {
   param_flags params;
-  std::size_t cuda = 0;
+  std::size_t cuda = 0;   ///< CUDA major*100+minor, 0 for a CPU image
+  std::size_t torch = 0;  ///< the torch it requires, major*100+minor, 0 for any
   bool mpi = false, curated = false;
-  text_view name;
+  text_view name, image;
 };
 
 /// What an `environment` has of a kind when no parameter of that kind is given; `absent` where
-/// the default is the source's (see cuda_version and torch_required).
+/// the default is the source's (facts.cuda and facts.torch).
 struct environment_defaults {
   using environment_source = custom<"unnamed">;
   using base_image = trellis::base_image<"">;
@@ -38,30 +39,27 @@ struct environment {
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<environment_defaults, Ps...>;
   using source = typename given::environment_source;
-  static constexpr bool is_curated = source::curated;
-  static constexpr text_view name = source::name;
-  static constexpr text_view image =
-      given::base_image::name.empty() ? source::image : given::base_image::name;
-  /// CUDA major*100+minor, 0 for a CPU image.
-  static constexpr std::size_t cuda_version = value_or<typename given::cuda_version>(source::cuda);
-  static constexpr std::size_t torch_required =
-      value_or<typename given::torch_version>(source::torch);
-  static constexpr bool mpi = source::mpi || has_kind_v<kinds::mpi_support, param_kinds>;
+  // One constant holds every compile-time value, as in the other stages.
   static constexpr environment_facts facts{
-      param_flags_v<accepted_kinds, required_kinds, param_kinds>, cuda_version, mpi, is_curated,
-      name};
+      param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      value_or<typename given::cuda_version>(source::cuda),
+      value_or<typename given::torch_version>(source::torch),
+      source::mpi || has_kind_v<kinds::mpi_support, param_kinds>,
+      source::curated,
+      source::name,
+      given::base_image::name.empty() ? source::image : given::base_image::name};
 
   text_list pip{};  ///< extra pip requirements (custom environments)
   text conda_file{};        ///< a conda specification file (custom environments)
 
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {
-    f.fixed("name", name);
-    f.fixed("curated", is_curated);
-    f.fixed("image", image);
-    f.fixed("cuda", version{cuda_version});
-    f.fixed("torch", version{torch_required});
-    f.fixed("mpi", mpi);
+    f.fixed("name", facts.name);
+    f.fixed("curated", facts.curated);
+    f.fixed("image", facts.image);
+    f.fixed("cuda", version{facts.cuda});
+    f.fixed("torch", version{facts.torch});
+    f.fixed("mpi", facts.mpi);
     f.setting("pip", self.pip);
     f.setting("conda_file", self.conda_file);
   }
