@@ -30,6 +30,17 @@ find_package(PNG REQUIRED)
 find_package(JPEG REQUIRED)
 target_link_libraries(trellis_core INTERFACE PNG::PNG JPEG::JPEG ZLIB::ZLIB)
 
+# Run-time text ({fmt}), JSON read back (nlohmann-json), the workspace database (SQLite), ONNX
+# graphs (Debian's onnx 1.12, compiled with ONNX_ML=1 and ONNX_NAMESPACE=onnx by its targets) and
+# the Azure backend's HTTP (libcurl).
+find_package(fmt REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(ONNX REQUIRED)
+find_package(CURL REQUIRED)
+target_link_libraries(trellis_core INTERFACE fmt::fmt nlohmann_json::nlohmann_json SQLite::SQLite3
+                      onnx onnx_proto CURL::libcurl)
+
 # Debian's LibTorch has c10d with Gloo, but leaves USE_C10D_GLOO to the user.
 find_package(Gloo QUIET)
 if(Gloo_FOUND)
