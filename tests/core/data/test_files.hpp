@@ -1,9 +1,8 @@
-// Scratch folders and files for the data tests: a temp_dir removed when the test ends, and
-// helpers to write bytes and IDX files (raw or gzip).
+// Files for the data tests: helpers to write bytes and IDX files (raw or gzip), in the scratch
+// folders of temp_dir.hpp.
 #pragma once
 #include <zlib.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -12,27 +11,9 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
+#include "temp_dir.hpp"
 
 namespace trellis::test {
-
-/// A fresh folder under the system temp folder, removed with everything in it at scope exit.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path = std::filesystem::temp_directory_path() /
-           ("trellis-data-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
 
 inline void write_bytes(const std::filesystem::path& file,
                         const std::vector<unsigned char>& bytes) {
