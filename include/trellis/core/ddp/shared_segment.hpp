@@ -1,6 +1,6 @@
 // shared_segment: a POSIX shared-memory segment that the ranks of one host map together, and
-// the two things ranks waiting on each other through it need: futex signalling (across
-// processes, so never FUTEX_PRIVATE) and telling whether a peer's process is still running.
+// futex signalling across processes (never FUTEX_PRIVATE) for ranks that wait on each other
+// through it; core/process/process_info.hpp tells whether a peer still runs.
 #pragma once
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -17,10 +17,11 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include "trellis/core/process/process_info.hpp"
 
 namespace trellis::core::ddp {
 
@@ -97,14 +98,6 @@ inline void wait_while(shared_counter& word, std::uint32_t seen, std::chrono::mi
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, seen, &ts, nullptr, 0);
 }
 
-/// False once `pid` has exited: gone, or a zombie its parent has not reaped yet.
-inline bool process_running(int pid) {
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const auto name_end = line.rfind(')');  // the state letter follows the command name
-  return name_end == std::string::npos || name_end + 2 >= line.size() || line[name_end + 2] != 'Z';
-}
+using process::process_running;
 
 }  // namespace trellis::core::ddp

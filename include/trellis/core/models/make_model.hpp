@@ -5,6 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 
 #include "trellis/core/models/classifier.hpp"
@@ -54,6 +58,33 @@ std::shared_ptr<classifier> make_model(std::int64_t in_channels, std::int64_t cl
                   "models::small_cnn or models::user<M>)");
     return nullptr;
   }
+}
+
+/// The built-in model types, which a model file or registry record names by text.
+using builtin_models =
+    std::tuple<models::resnet18, models::resnet34, models::resnet50, models::small_cnn>;
+
+/// make_model for the built-in type named `name` ("resnet18", ..., "small_cnn"); throws
+/// std::invalid_argument listing the names when there is no such type.
+inline std::shared_ptr<classifier> make_builtin_model(std::string_view name,
+                                                      std::int64_t in_channels,
+                                                      std::int64_t classes, image_size size = {}) {
+  std::shared_ptr<classifier> model;
+  std::string known;
+  std::apply(
+      [&]<class... Tag>(Tag...) {
+        ((std::string_view{Tag::name.data(), Tag::name.size()} == name
+              ? void(model = make_model<Tag>(in_channels, classes, size))
+              : void()),
+         ...);
+        ((known += (known.empty() ? "" : ", ") + std::string{Tag::name.data(), Tag::name.size()}),
+         ...);
+      },
+      builtin_models{});
+  if (!model)
+    throw std::invalid_argument("[trellis] model type '" + std::string{name} +
+                                "' is not built in (built in: " + known + ")");
+  return model;
 }
 
 /// The model for a dataset's input_shape<C, H, W>: make_model<Tag>(shape{}, classes).

@@ -27,6 +27,7 @@ class best_model {
     if (!better(value_of(info))) return false;
     epoch_ = info.epoch;
     value_ = value_of(info);
+    info_ = info;
     weights_ = state_dict{};
     for (const auto& item : state_dict_of(model))
       weights_.insert(item.key(), item.value().to(torch::kCPU).clone());
@@ -38,6 +39,7 @@ class best_model {
     if (!applies()) return;
     epoch_ = c.info.epoch;
     value_ = value_of(c.info);
+    info_ = c.info;
     weights_ = std::move(c.model);
   }
 
@@ -45,6 +47,8 @@ class best_model {
   [[nodiscard]] const state_dict* weights() const { return epoch_ > 0 ? &weights_ : nullptr; }
   [[nodiscard]] std::size_t epoch() const { return epoch_; }  ///< from 1; 0: none yet
   [[nodiscard]] double value() const { return value_; }
+  /// The best epoch's validation (and progress) when it was offered.
+  [[nodiscard]] const checkpoint_info& info() const { return info_; }
 
  private:
   [[nodiscard]] double value_of(const checkpoint_info& info) const {
@@ -59,6 +63,7 @@ class best_model {
   std::string metric_;
   std::size_t epoch_ = 0;
   double value_ = std::numeric_limits<double>::quiet_NaN();
+  checkpoint_info info_;
   state_dict weights_;
 };
 

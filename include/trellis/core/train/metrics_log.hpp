@@ -1,84 +1,83 @@
-// metrics_log: the run's metrics.jsonl, one {"epoch":..,"step":..,"name":..,"value":..} object
-// per line, appended and flushed line by line so a crash loses at most the line being written.
+// metrics_log: the run's metrics.jsonl (core/train/metric_record.hpp), appended and flushed line
+// by line so a crash loses at most the line being written; and reading a series back.
 #pragma once
+#include <chrono>
 #include <cmath>
 #include <cstddef>
-#include <cstdio>
 #include <filesystem>
-#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
-#include <utility>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include "trellis/core/train/metric_record.hpp"
 
 namespace trellis::core {
 
 class metrics_log {
  public:
   /// A fresh run starts an empty file; a resumed run keeps the lines of the epochs its
-  /// checkpoint holds and drops later ones, which the resumed run writes again.
+  /// checkpoint holds and drops later ones, which the resumed run writes again. Either way the
+  /// file is a new one, written aside and renamed into place, so a reader that follows it (the
+  /// driver indexing it) sees it replaced rather than rewritten under its feet.
   metrics_log(std::filesystem::path file, std::size_t resumed_epochs) : file_{std::move(file)} {
     std::filesystem::create_directories(file_.parent_path());
     std::vector<std::string> kept;
     if (resumed_epochs > 0) {
       std::ifstream in{file_};
-      for (std::string line; std::getline(in, line);)
-        if (epoch_of(line) <= resumed_epochs) kept.push_back(line);
+      for (std::string line; std::getline(in, line);) {
+        const auto m = parse_metric_line(line);
+        if (m && m->epoch >= 0 && static_cast<std::size_t>(m->epoch) <= resumed_epochs)
+          kept.push_back(line);
+      }
     }
-    out_.open(file_, std::ios::trunc);
-    if (!out_) throw std::runtime_error("[trellis] train: cannot write " + file_.string());
-    for (const auto& line : kept) out_ << line << '\n';
-    out_.flush();
+    auto fresh = file_;
+    fresh += ".new";
+    {
+      std::ofstream out{fresh, std::ios::trunc};
+      for (const auto& line : kept) out << line << '\n';
+      if (!out.flush())
+        throw std::runtime_error(fmt::format("[trellis] train: cannot write {}", fresh.string()));
+    }
+    std::filesystem::rename(fresh, file_);
+    out_.open(file_, std::ios::app);
+    if (!out_) throw std::runtime_error(fmt::format("[trellis] train: cannot write {}", file_.string()));
   }
 
-  /// Non-finite values become null: JSON has no NaN.
-  void write(std::size_t epoch, std::size_t step, const std::string& name, double value) {
-    char number[40] = "null";
-    if (std::isfinite(value)) std::snprintf(number, sizeof number, "%.9g", value);
-    out_ << "{\"epoch\":" << epoch << ",\"step\":" << step << ",\"name\":\"" << name
-         << "\",\"value\":" << number << "}\n";
+  /// Appends one value measured now; `rank` for values that are per rank by nature.
+  void write(std::size_t epoch, std::size_t step, const std::string& name, double value,
+             std::size_t rank = 0) {
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    out_ << to_json_line({name, static_cast<std::int64_t>(step), static_cast<std::int64_t>(epoch),
+                          static_cast<std::int64_t>(rank), value, now})
+         << '\n';
     out_.flush();
-    if (!out_) throw std::runtime_error("[trellis] train: writing " + file_.string() + " failed");
+    if (!out_)
+      throw std::runtime_error(fmt::format("[trellis] train: writing {} failed", file_.string()));
   }
 
   [[nodiscard]] const std::filesystem::path& file() const { return file_; }
 
  private:
-  /// The "epoch" of a line this class wrote; an unreadable line counts as past any epoch.
-  static std::size_t epoch_of(const std::string& line) {
-    constexpr std::string_view prefix = "{\"epoch\":";
-    if (!line.starts_with(prefix)) return static_cast<std::size_t>(-1);
-    try {
-      return std::stoull(line.substr(prefix.size()));
-    } catch (const std::exception&) {
-      return static_cast<std::size_t>(-1);
-    }
-  }
-
   std::filesystem::path file_;
   std::ofstream out_;
 };
 
-/// Every value metrics_log wrote for `name`, in file order; null (non-finite) reads as NaN.
+/// Every value of `name` rank 0 wrote, in file order (NaN where it was not finite).
 inline std::vector<double> logged_values(const std::filesystem::path& file, const std::string& name) {
   std::ifstream in{file};
   std::vector<double> values;
-  const std::string key = "\"name\":\"" + name + "\",\"value\":";
-  for (std::string line; std::getline(in, line);) {
-    const auto at = line.find(key);
-    if (at == std::string::npos) continue;
-    const char* number = line.c_str() + at + key.size();
-    char* end = nullptr;
-    const double value = std::strtod(number, &end);
-    values.push_back(end == number ? std::nan("") : value);
-  }
+  for (std::string line; std::getline(in, line);)
+    if (const auto m = parse_metric_line(line); m && m->name == name && m->rank == 0)
+      values.push_back(m->value);
   return values;
 }
 
-/// The highest finite value metrics_log wrote for `name`, if any.
+/// The highest finite value of `name` rank 0 wrote, if any.
 inline std::optional<double> best_logged_value(const std::filesystem::path& file, const std::string& name) {
   std::optional<double> best;
   for (double v : logged_values(file, name))

@@ -31,6 +31,7 @@
 #include "trellis/core/train/config.hpp"
 #include "trellis/core/train/evaluate.hpp"
 #include "trellis/core/train/metrics_log.hpp"
+#include "trellis/core/train/model_summary.hpp"
 #include "trellis/core/train/optimizer.hpp"
 #include "trellis/core/train/progress.hpp"
 #include "trellis/core/train/rng_state.hpp"
@@ -99,8 +100,9 @@ inline void restore_rank_rng(const checkpoint& c, int rank, int world, c10::Devi
 /// this rank's rank/world size; the val loader unshuffled). `group` may be null or of size 1
 /// for a single process. If run_dir/checkpoints/last.pt exists, every rank resumes from it at
 /// the next epoch, reproducing the uninterrupted run. Rank 0 writes run_dir/metrics.jsonl,
-/// the checkpoints and run_dir/outputs/model.pt: the weights of the best epoch under
-/// config.select_best (val_accuracy or val_loss), else of the last epoch. `report` is called on
+/// the checkpoints, run_dir/outputs/model.pt (the weights of the best epoch under
+/// config.select_best, val_accuracy or val_loss, else of the last epoch) and beside it
+/// summary.json (that epoch and its metrics). `report` is called on
 /// rank 0 at each logging step and after each epoch's validation.
 inline train_result train_rank(classifier& model, loader& train_data, loader& val_data,
                                std::shared_ptr<ddp::process_group> group,
@@ -171,10 +173,15 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
       window.loss_sum += done.loss_sum;
       window.samples += done.samples;
       if ((s + 1) % config.log_every_steps != 0 && s + 1 != steps_per_epoch) continue;
-      // A collective at the same steps on every rank: the train loss of all ranks.
-      const auto sums = sum_over_ranks(
-          ranks, {window.loss_sum, static_cast<double>(window.samples)}, "train loss");
+      // A collective at the same steps on every rank: the train loss of all ranks, and each
+      // rank's own throughput in its slot (a rank slowed by its host shows there).
       const double seconds = seconds_since(window.start);
+      std::vector<double> values(2 + static_cast<std::size_t>(world), 0.0);
+      values[0] = window.loss_sum;
+      values[1] = static_cast<double>(window.samples);
+      values[2 + static_cast<std::size_t>(rank)] =
+          seconds > 0 ? static_cast<double>(window.samples) / seconds : 0.0;
+      const auto sums = sum_over_ranks(ranks, std::move(values), "train loss");
       window = {};
       if (!leader) continue;
       progress p{
@@ -187,6 +194,8 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
       metrics->write(epoch + 1, step, "train_loss", p.loss);
       metrics->write(epoch + 1, step, "lr", lr);
       metrics->write(epoch + 1, step, "images_per_s", p.images_per_s);
+      for (std::size_t r = 0; r < static_cast<std::size_t>(world); ++r)
+        metrics->write(epoch + 1, step, "rank_images_per_s", sums[2 + r], r);
       if (report) report(p);
     }
 
@@ -229,13 +238,18 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
 
   if (leader) {
     std::filesystem::create_directories(files.model.parent_path());
+    model_summary summary{config.select_best, result.epochs, result.epochs, result.steps,
+                          {{"val_loss", result.val_loss}, {"val_accuracy", result.val_accuracy}}};
     if (const auto* weights = best.weights()) {
       save_state_dict(*weights, files.model);
-      result.model_epoch = best.epoch();
+      result.model_epoch = summary.selected_epoch = best.epoch();
+      summary.metrics = {{"val_loss", best.info().val_loss},
+                         {"val_accuracy", best.info().val_accuracy}};
     } else {
       save_state_dict(model, files.model);
       result.model_epoch = result.epochs;
     }
+    write_model_summary(files.summary, summary);
     result.model_file = files.model;
   }
   return result;

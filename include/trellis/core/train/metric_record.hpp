@@ -1,0 +1,53 @@
+// metric_record: one measured value of a run, and its line in metrics.jsonl:
+// {"epoch":E,"step":S,"name":"N","value":V,"rank":R,"time":T}, V null when not finite (JSON has
+// no NaN). The trainer writes these lines; the workspace and tools read them back.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace trellis::core {
+
+struct metric_record {
+  std::string name;
+  std::int64_t step = 0;   ///< optimizer steps completed when it was measured
+  std::int64_t epoch = 0;  ///< from 1
+  std::int64_t rank = 0;   ///< the rank that measured it: 0 for the job's own values
+  double value = 0;        ///< NaN when it was not finite
+  double time = 0;         ///< seconds since the epoch
+};
+
+inline std::string to_json_line(const metric_record& m) {
+  nlohmann::json j{{"epoch", m.epoch}, {"step", m.step}, {"name", m.name}};
+  j["value"] = std::isfinite(m.value) ? nlohmann::json(m.value) : nlohmann::json(nullptr);
+  j["rank"] = m.rank;
+  j["time"] = m.time;
+  return j.dump();
+}
+
+/// The record of a metrics.jsonl line, or nullopt when the line is not one.
+inline std::optional<metric_record> parse_metric_line(std::string_view line) {
+  const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  const auto name = j.find("name"), step = j.find("step"), epoch = j.find("epoch"),
+             value = j.find("value");
+  if (name == j.end() || !name->is_string() || step == j.end() || !step->is_number_integer() ||
+      epoch == j.end() || !epoch->is_number_integer() || value == j.end() ||
+      !(value->is_number() || value->is_null()))
+    return std::nullopt;
+  metric_record m;
+  m.name = name->get<std::string>();
+  m.step = step->get<std::int64_t>();
+  m.epoch = epoch->get<std::int64_t>();
+  m.value = value->is_number() ? value->get<double>() : std::nan("");
+  const auto rank = j.find("rank"), time = j.find("time");
+  if (rank != j.end() && rank->is_number_integer()) m.rank = rank->get<std::int64_t>();
+  if (time != j.end() && time->is_number()) m.time = time->get<double>();
+  return m;
+}
+
+}  // namespace trellis::core
