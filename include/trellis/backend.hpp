@@ -17,4 +17,13 @@ struct backend {
   static constexpr bool available = false;
 };
 
+/// Specialized by trellis/workspace/plan_checks.hpp (which backend headers include): the plan's
+/// checks that need the workspace, such as a transfer_from source that is registered, fits the
+/// pipeline's model and is unchanged since. `static void add(const Pipeline&, plan::run_plan&,
+/// const cli::options&)` runs for --dry-run and before every run alike.
+template <class Pipeline>
+struct workspace_checks {
+  static constexpr bool available = false;
+};
+
 }  // namespace trellis

@@ -18,6 +18,9 @@ namespace models {
 struct builtin {
   using kind = kinds::model;
   static constexpr bool onnx_exportable = true;
+  /// Whether its weights fit any image size (global pooling), so a registered version can start
+  /// the training of a pipeline with other image sizes.
+  static constexpr bool any_input_size = true;
 };
 
 struct resnet18 final : builtin {
@@ -32,6 +35,7 @@ struct resnet50 final : builtin {
 /// Two conv layers and two linear layers: the classic Fashion-MNIST baseline.
 struct small_cnn final : builtin {
   static constexpr text_view name = "small_cnn";
+  static constexpr bool any_input_size = false;  // its first Linear layer's size follows the image's
 };
 
 /// What the front end needs of a user module: a name and whether it can be exported.
@@ -48,6 +52,7 @@ struct user final {
   using module = Module;
   static constexpr text_view name = Module::name;
   static constexpr bool onnx_exportable = Module::onnx_exportable;
+  static constexpr bool any_input_size = false;  // unknown: only the same size is safe
 };
 
 }  // namespace models

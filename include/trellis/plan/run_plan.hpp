@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,14 @@ struct machine_check {
   std::string detail;
 };
 
+/// The registered model version a transfer_from starts from, resolved (and its file's SHA-256
+/// checked) by the workspace before any rank starts, so that every rank loads the same file.
+struct transfer_source {
+  std::string model;  ///< "name:version"
+  std::string file;
+  std::string sha256;
+};
+
 struct run_plan {
   std::string program, backend, mode, workspace;
   std::string framework, launch, collective;
@@ -41,6 +50,7 @@ struct run_plan {
   std::size_t gpus_per_node = 0;
   std::vector<rank_slot> ranks;
   std::vector<machine_check> checks;
+  std::optional<transfer_source> transfer;
   /// Stages of the pipeline this backend does not carry out in this version (their keywords).
   std::vector<std::string> not_carried_out;
 

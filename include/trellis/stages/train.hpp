@@ -95,6 +95,7 @@ struct train {
   text schedule = "cosine";  ///< "constant", "step" or "cosine"
   std::size_t accumulate = 1;    ///< micro-batches per optimizer step (no_sync in between)
   bool freeze_backbone = false;  ///< with transfer_from: train only the new head
+  std::size_t transfer_version = 0;  ///< with transfer_from: the registered version; 0: latest
   std::size_t threads = 1;       ///< intra-op threads per rank
 
   template <class Self, class Fields>
@@ -115,6 +116,7 @@ struct train {
     f.setting("schedule", self.schedule);
     f.setting("accumulate", self.accumulate);
     f.setting("freeze_backbone", self.freeze_backbone);
+    if constexpr (!transfer::name.empty()) f.setting("transfer_version", self.transfer_version);
     f.setting("threads", self.threads);
   }
 };

@@ -1,10 +1,10 @@
-// The run folder of a local job: <workspace>/runs/<experiment>_<n>/{logs,outputs,checkpoints},
-// with n the next free number, so runs never overwrite each other.
+// A run's folder, the artifact store the workspace database indexes:
+// <workspace>/runs/<experiment>_<n>/{logs,outputs,checkpoints}, with n the next free number.
 #pragma once
 #include <filesystem>
 #include <string>
 
-namespace trellis::backends::local {
+namespace trellis::workspace {
 
 struct run_folder {
   std::string id;
@@ -14,15 +14,18 @@ struct run_folder {
   [[nodiscard]] std::filesystem::path rank_log(std::size_t rank) const {
     return logs() / ("rank_" + std::to_string(rank) + ".log");
   }
+  [[nodiscard]] std::filesystem::path outputs() const { return root / "outputs"; }
 };
 
-inline run_folder create_run_folder(const std::filesystem::path& workspace, const std::string& experiment) {
+/// Claims the next free <experiment>_<n> under <workspace>/runs. create_directory is the atomic
+/// claim: two drivers never share a run id, with or without the database.
+inline run_folder create_run_folder(const std::filesystem::path& workspace,
+                                    const std::string& experiment) {
   namespace fs = std::filesystem;
   fs::create_directories(workspace / "runs");
   for (std::size_t n = 1;; ++n) {
     run_folder run{experiment + "_" + std::to_string(n), {}};
     run.root = workspace / "runs" / run.id;
-    // create_directory is the atomic claim: two drivers never share a run id.
     if (fs::create_directory(run.root)) {
       for (const char* sub : {"logs", "outputs", "checkpoints"}) fs::create_directories(run.root / sub);
       return run;
@@ -30,4 +33,4 @@ inline run_folder create_run_folder(const std::filesystem::path& workspace, cons
   }
 }
 
-}  // namespace trellis::backends::local
+}  // namespace trellis::workspace

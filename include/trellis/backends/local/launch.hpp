@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "trellis/backends/local/rank_environment.hpp"
-#include "trellis/backends/local/run_folder.hpp"
 #include "trellis/cli/options.hpp"
 #include "trellis/core/process/child.hpp"
 #include "trellis/plan/run_plan.hpp"
+#include "trellis/workspace/run_folder.hpp"
 
 namespace trellis::backends::local {
 
@@ -36,7 +36,7 @@ struct attempt {
   enum class kind { ranks, node_launchers, mpirun } what = kind::ranks;
 };
 
-inline attempt launch(const plan::run_plan& plan, const run_folder& run, const cli::options& o,
+inline attempt launch(const plan::run_plan& plan, const workspace::run_folder& run, const cli::options& o,
                       std::size_t restart) {
   namespace process = core::process;
   const auto env = job_environment(plan, std::filesystem::absolute(run.root).string(), restart);
