@@ -1,6 +1,5 @@
-// The main example: the small CNN on Fashion-MNIST with 2 ranks (DDP over Gloo on this
-// machine's CPUs), registered as "fashion-base" and exported to ONNX. The transfer-learning
-// example starts from the model this one registers.
+// The small CNN on Fashion-MNIST's 10 classes with 2 ranks (DDP over Gloo on this machine's
+// CPUs), registered as "fashion-cnn" and exported to ONNX.
 #include <trellis/backends/local.hpp>
 #include <trellis/trellis.hpp>
 using namespace trellis;
@@ -11,7 +10,7 @@ int main(int argc, char** argv) {
          | distributed<PyTorch, nodes<1>, procs<2>>{}
          | train<models::small_cnn, epochs<12>, adam, global_batch<128>, experiment<"fashion">>{
                .lr = 1e-3, .schedule = "cosine"}
-         | register_model<"fashion-base">{.description = "small CNN on Fashion-MNIST"}
+         | register_model<"fashion-cnn">{.description = "small CNN on Fashion-MNIST"}
          | export_onnx<opset<17>>{};
   return trellis::main(p, argc, argv);
 }

@@ -25,7 +25,7 @@ auto sample() {
 }
 
 template <class P>
-std::string set_error(P& p, const char* assignment) {
+std::string set_error(P& p, const std::string& assignment) {
   try {
     cli::apply_setting(p, assignment);
   } catch (const cli::usage_error& e) {
@@ -53,6 +53,7 @@ TEST_CASE("options: mistakes are usage errors that say what is wrong") {
   CHECK_THROWS_WITH(parse({"--backend=gcp"}), Catch::Contains("expected local or azure"));
   CHECK_THROWS_WITH(parse({"--set"}), Catch::Contains("--set needs a value"));
   CHECK_THROWS_WITH(parse({"--workspace="}), Catch::Contains("needs a folder"));
+  CHECK_THROWS_WITH(parse({"--tag", "novalue"}), Catch::Contains("--tag novalue: expected key=value"));
 }
 
 TEST_CASE("--set changes run-time fields of every type") {
@@ -89,6 +90,11 @@ TEST_CASE("--set refuses what cannot change at run time") {
              Catch::Contains("no stage 'environment'") && Catch::Contains("dataset, compute, distributed"));
   CHECK_THAT(set_error(p, "train.lrate=1"), Catch::Contains("train has no field 'lrate'"));
   CHECK_THAT(set_error(p, "train.lr=fast"), Catch::Contains("train.lr=fast: expected a number"));
+  // JSON (the plan's) has no NaN or infinity, and no setting means one.
+  for (const char* bad : {"nan", "-nan", "inf", "-inf", "infinity", "1e999"})
+    CHECK_THAT(set_error(p, std::string{"train.lr="} + bad),
+               Catch::Contains(std::string{"train.lr="} + bad + ": expected a"));
+  CHECK_THAT(set_error(p, "dataset.transform.std=1,nan,1"), Catch::Contains("expected a finite number"));
   CHECK_THAT(set_error(p, "train.batch=-1"), Catch::Contains("expected a whole number"));
   CHECK_THAT(set_error(p, "distributed.master_port=70000"), Catch::Contains("out of range"));
   CHECK_THAT(set_error(p, "train.freeze_backbone=maybe"), Catch::Contains("expected true or false"));

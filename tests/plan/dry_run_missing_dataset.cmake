@@ -6,7 +6,7 @@ execute_process(COMMAND ${PROGRAM} --dry-run --workspace=${WORK}/ws WORKING_DIRE
 if(status EQUAL 0)
   message(FATAL_ERROR "dry run passed without its dataset:\n${out}")
 endif()
-if(NOT out MATCHES "FAILED\\] dataset.layout: 'data/fashion-folder/train' is not a folder")
+if(NOT out MATCHES "FAILED\\] dataset.layout: 'data/fashion-target/train' is not a folder")
   message(FATAL_ERROR "the failure does not name the dataset folder:\n${out}")
 endif()
 execute_process(COMMAND ${PROGRAM} --workspace=${WORK}/ws WORKING_DIRECTORY ${WORK}

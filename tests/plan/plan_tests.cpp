@@ -12,6 +12,8 @@
 #include <trellis/main.hpp>
 #include <trellis/trellis.hpp>
 
+#include "temp_dir.hpp"
+
 using namespace trellis;
 namespace fs = std::filesystem;
 
@@ -31,13 +33,8 @@ plan::machine_check find_check(const plan::run_plan& p, const std::string& name)
   throw;
 }
 
-struct temp_dir {
-  fs::path path = fs::temp_directory_path() / ("trellis-plan-" + std::to_string(::getpid()));
-  temp_dir() {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
+/// A dataset folder whose "images" are placeholders: the layout check reads names only.
+struct dataset_dir : trellis::test::temp_dir {
   void image(const std::string& rel) const {
     fs::create_directories((path / rel).parent_path());
     std::ofstream(path / rel) << "x";
@@ -92,7 +89,7 @@ TEST_CASE("backend follows the compute target; --backend=local rehearses an Azur
     CHECK(rehearsal.ranks[3].device == "cpu");
     CHECK_THAT(rehearsal.mode, Catch::Contains("Gloo on CPU instead of NCCL"));
   }
-  CHECK(rehearsal.not_carried_out == std::vector<std::string>{"register_model"});
+  CHECK(rehearsal.not_carried_out.empty());  // it registers its model
   CHECK(rehearsal.ok());
 }
 
@@ -110,7 +107,7 @@ TEST_CASE("local::cuda needs as many GPUs as ranks on this machine") {
 }
 
 TEST_CASE("dataset checks name the folder that is wrong") {
-  temp_dir d;
+  dataset_dir d;
   SECTION("missing split") {
     d.image("train/cat/1.png");
     const auto c = find_check(plan::make_plan(folder_pipeline<1 + 1>(d.path), opts()), "dataset.layout");
@@ -206,9 +203,10 @@ TEST_CASE("plan JSON: valid, complete and the same bytes every time") {
   REQUIRE(j["ranks"].size() == 2);
   CHECK(j["ranks"][1]["node"] == 1);
   CHECK(j["checks"][0]["check"] == "dataset.layout");
-  // This version's local backend trains; it says up front which stages it leaves undone.
-  CHECK(j["not_carried_out"] == nlohmann::json::array({"register_model", "export_onnx"}));
+  CHECK(j["transfer_from"].is_null());
+  // This version's local backend trains and registers; it says up front what it leaves undone.
+  CHECK(j["not_carried_out"] == nlohmann::json::array({"export_onnx"}));
   CHECK_THAT(plan::plan_summary(plan),
-             Catch::Contains("not done  register_model, export_onnx: not carried out by the local "
+             Catch::Contains("not done  export_onnx: not carried out by the local "
                              "backend in this version"));
 }

@@ -15,6 +15,7 @@ struct options {
   std::string backend;  ///< "local", "azure", or empty: follow the compute target
   std::string workspace = "trellis-workspace";
   std::vector<std::string> settings;  ///< stage.field=value, in command-line order
+  std::vector<std::string> tags;      ///< key=value, recorded with the run
   std::string program = "pipeline";
 };
 
@@ -53,6 +54,11 @@ inline options parse_options(int argc, const char* const* argv) {
       if (o.workspace.empty()) throw usage_error("--workspace needs a folder");
     } else if (is_flag(arg, "--set")) {
       o.settings.push_back(take_value(i, arg, "--set"));
+    } else if (is_flag(arg, "--tag")) {
+      o.tags.push_back(take_value(i, arg, "--tag"));
+      const auto eq = o.tags.back().find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw usage_error("--tag " + o.tags.back() + ": expected key=value");
     } else {
       throw usage_error("unknown argument '" + std::string{arg} + "' (see --help)");
     }
@@ -63,10 +69,12 @@ inline options parse_options(int argc, const char* const* argv) {
 inline std::string usage(const options& o) {
   return "usage: " + o.program +
          " [--dry-run] [--backend=local|azure] [--workspace=DIR] [--set stage.field=value]...\n"
+         "       [--tag key=value]...\n"
          "  --dry-run        check the plan against this machine, write it, start nothing\n"
          "  --backend        where ranks run (default: follows the compute target)\n"
          "  --workspace      run history and model registry folder (default trellis-workspace)\n"
-         "  --set            change a run-time field, e.g. --set train.lr=0.01\n";
+         "  --set            change a run-time field, e.g. --set train.lr=0.01\n"
+         "  --tag            a tag recorded with the run, e.g. --tag owner=vision\n";
 }
 
 }  // namespace trellis::cli

@@ -74,12 +74,15 @@ void parse_value(std::string_view s, I& v) {
 }
 inline void parse_value(std::string_view s, double& v) {
   std::size_t used = 0;
+  double parsed = 0;
   try {
-    v = std::stod(std::string{s}, &used);
+    parsed = std::stod(std::string{s}, &used);
   } catch (const std::exception&) {
     used = 0;
   }
   if (used == 0 || used != s.size()) throw bad_value("expected a number");
+  if (!__builtin_isfinite(parsed)) throw bad_value("expected a finite number");
+  v = parsed;
 }
 /// Comma-separated items: pip=torchvision,onnx
 inline void parse_value(std::string_view s, text_list& v) {

@@ -32,7 +32,9 @@ class json_writer {
   }
   json_writer& value(const char* s) { return value(std::string_view{s}); }
   json_writer& value(bool b) { return raw(b ? "true" : "false"); }
+  /// A number that is not finite has no JSON form: it is written as null.
   json_writer& value(double d) {
+    if (!__builtin_isfinite(d)) return null();
     char buffer[32];  // shortest form that reads back to the same double
     const auto end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
     return raw(std::string_view{buffer, static_cast<std::size_t>(end - buffer)});

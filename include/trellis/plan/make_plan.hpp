@@ -75,9 +75,8 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
     use_gpus = false;
   }
   fill_ranks(plan, use_gpus);
-  // This version's local backend trains; it neither registers nor exports the model.
+  // This version's local backend trains and registers the model; it does not export it.
   if (plan.backend == "local") {
-    if constexpr (V::has_register) plan.not_carried_out.emplace_back("register_model");
     if constexpr (V::has_export) plan.not_carried_out.emplace_back("export_onnx");
   }
 

@@ -82,9 +82,34 @@ std::string plan_json(const Pipeline& p, const run_plan& plan) {
   for (const auto& c : plan.checks)
     out.begin_object().key("check").value(c.name).key("ok").value(c.ok).key("detail").value(c.detail).end_object();
   out.end_array();
+  out.key("transfer_from");
+  if (plan.transfer)
+    out.begin_object()
+        .key("model").value(plan.transfer->model)
+        .key("file").value(plan.transfer->file)
+        .key("sha256").value(plan.transfer->sha256)
+        .end_object();
+  else
+    out.null();
   out.key("not_carried_out").begin_array();
   for (const auto& stage : plan.not_carried_out) out.value(stage);
   out.end_array();
+  out.end_object();
+  return out.str();
+}
+
+/// The run-time fields of every stage after --set, as JSON: {"train": {"lr": 0.001, ...}, ...}.
+template <class Pipeline>
+std::string settings_json(const Pipeline& p) {
+  json_writer out;
+  out.begin_object();
+  for_each_stage(p, [&](const auto& stage) {
+    using S = std::remove_cvref_t<decltype(stage)>;
+    out.key(cli::keyword_of<S>()).begin_object();
+    detail::json_fields fields{out, true};
+    S::fields(stage, fields);
+    out.end_object();
+  });
   out.end_object();
   return out.str();
 }
@@ -100,6 +125,7 @@ inline std::string plan_summary(const run_plan& plan) {
     s += " " + std::to_string(r.global_rank) + "@node" + std::to_string(r.node) + "/" + r.device;
   s += "\n  checks\n";
   for (const auto& c : plan.checks) s += std::string{"    ["} + (c.ok ? "ok" : "FAILED") + "] " + c.name + ": " + c.detail + "\n";
+  if (plan.transfer) s += "  transfer  from " + plan.transfer->model + " (" + plan.transfer->file + ")\n";
   if (!plan.not_carried_out.empty()) s += "  not done  " + plan.not_carried_out_sentence() + "\n";
   return s;
 }

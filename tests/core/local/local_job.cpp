@@ -13,6 +13,12 @@ using fashion = dataset<idx, classes<10>, input_shape<1, 28, 28>>;
 using folder = dataset<image_folder, classes<3>, input_shape<1, 28, 28>>;
 using cnn = train<models::small_cnn, epochs<1>, adam, experiment<"local-test">>;
 using cnn2 = train<models::small_cnn, epochs<2>, adam, experiment<"local-test">>;
+// Transfer learning through the registry: a base, a transfer from it, and a model that cannot.
+using base = train<models::resnet18, epochs<1>, adam, experiment<"local-test">>;
+using transfer = train<models::resnet18, epochs<1>, adam, transfer_from<"tl-base">,
+                       experiment<"local-test">>;
+using misfit = train<models::small_cnn, epochs<1>, adam, transfer_from<"tl-base">,
+                     experiment<"local-test">>;
 
 template <class Data, class Dist, class Train, class Target = local::cpu, class... After>
 int job(int argc, char** argv, const char* root) {
@@ -44,12 +50,19 @@ int main(int argc, char** argv) {
   if (which == "cuda")
     return job<fashion, distributed<PyTorch, nodes<1>, procs<1>>, cnn, local::cuda<gpus<1>>>(
         argc, argv, fashion_root);
-  if (which == "folder") {
-    const char* root = std::getenv("TRELLIS_TEST_FOLDER");
-    return job<folder, distributed<PyTorch, nodes<1>, procs<2>>, cnn>(argc, argv,
-                                                                      root ? root : "missing");
-  }
+  const char* folder_root =
+      std::getenv("TRELLIS_TEST_FOLDER") ? std::getenv("TRELLIS_TEST_FOLDER") : "missing";
+  if (which == "folder")
+    return job<folder, distributed<PyTorch, nodes<1>, procs<2>>, cnn>(argc, argv, folder_root);
+  using two_nodes = distributed<PyTorch, nodes<2>, procs<1>>;
+  if (which == "tl_base")
+    return job<folder, two_nodes, base, local::cpu, register_model<"tl-base">>(argc, argv,
+                                                                             folder_root);
+  if (which == "tl_transfer")
+    return job<folder, two_nodes, transfer, local::cpu, register_model<"tl-transfer">>(
+        argc, argv, folder_root);
+  if (which == "tl_misfit") return job<folder, two_nodes, misfit>(argc, argv, folder_root);
   std::cerr << "local_job: set TRELLIS_TEST_JOB to per_process, per_node, mpi, restart, "
-               "two_epochs, cuda or folder\n";
+               "two_epochs, cuda, folder, tl_base, tl_transfer or tl_misfit\n";
   return 2;
 }

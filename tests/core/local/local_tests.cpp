@@ -9,7 +9,10 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <trellis/core/process/child.hpp>
@@ -104,6 +107,36 @@ int training_rank_pid(const job& j, int rank, std::chrono::seconds limit) {
 }
 
 bool alive(int pid) { return ::kill(pid, 0) == 0; }
+
+/// Real PNGs written by Python's PIL: root/{train,val}/{a,b,c}/<i>.png, 28x28 gray, `count` per
+/// class and split, each class a little brighter than the last, with noise.
+void write_png_folder(const fs::path& root, int count) {
+  fs::remove_all(root);
+  const auto writer = run_captured(
+      {{"/usr/bin/python3", "-c",
+        "import sys, os, random\nfrom PIL import Image\nroot, n = sys.argv[1], int(sys.argv[2])\n"
+        "random.seed(3)\n"
+        "for split in ('train', 'val'):\n  for k, c in enumerate(('a', 'b', 'c')):\n    "
+        "os.makedirs(f'{root}/{split}/{c}')\n    for i in range(n):\n      "
+        "im = Image.new('L', (28, 28), 60 * k + random.randint(0, 30))\n      "
+        "im.save(f'{root}/{split}/{c}/{i}.png')\n",
+        root.string(), std::to_string(count)},
+       {},
+       root.string() + "-writer.log",
+       false});
+  INFO(writer.output);
+  REQUIRE(writer.status.success());
+}
+
+/// `trellis` (the workspace's command line) with `args`, its output parsed as JSON.
+nlohmann::json trellis_json(const fs::path& workspace, std::vector<std::string> args) {
+  args.insert(args.begin(), {TRELLIS_CLI, "--workspace=" + workspace.string()});
+  args.push_back("--json");
+  const auto run = run_captured({args, {}, workspace.string() + "-cli.log", false});
+  INFO(run.output);
+  REQUIRE(run.status.success());
+  return nlohmann::json::parse(run.output);
+}
 }  // namespace
 
 TEST_CASE("per_process: 2 nodes x 2 procs, every rank with its variables", "[per_process]") {
@@ -115,9 +148,12 @@ TEST_CASE("per_process: 2 nodes x 2 procs, every rank with its variables", "[per
   CHECK_THAT(j.rank_log(3),
              Catch::Contains(" gradient bucket(s) reduced through Gloo"));  // 2 hosts
   CHECK_THAT(j.out(), Catch::Contains("completed") && Catch::Contains("best val_accuracy 0."));
-  // This job's pipeline ends in register_model and export_onnx, which the run does not do.
-  CHECK_THAT(j.out(), Catch::Contains("[trellis] register_model, export_onnx: not carried out by "
-                                      "the local backend in this version; the trained model is "));
+  // This job's pipeline ends in register_model, which the run does, and export_onnx, which
+  // it does not.
+  CHECK_THAT(j.out(), Catch::Contains("[trellis] registered local-test:1 (small_cnn for input "
+                                      "[1, 28, 28] (10 classes)) in "));
+  CHECK_THAT(j.out(), Catch::Contains("[trellis] export_onnx: not carried out by the local "
+                                      "backend in this version; the trained model is "));
 }
 
 TEST_CASE("per_node: one launcher per node starts its ranks", "[per_node]") {
@@ -230,21 +266,7 @@ TEST_CASE("max_restarts<1>: a killed rank restarts the job from its checkpoint",
 
 TEST_CASE("a corrupt PNG is named before or during the first epoch", "[corrupt]") {
   const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "corrupt-folder";
-  fs::remove_all(root);
-  // Real PNGs written by Python's PIL, then one class gets a truncated file.
-  const auto writer =
-      run_captured({{"/usr/bin/python3", "-c",
-                     "import sys, os\nfrom PIL import Image\nroot = sys.argv[1]\n"
-                     "for split in ('train', 'val'):\n  for c in ('a', 'b', 'c'):\n    "
-                     "os.makedirs(f'{root}/{split}/{c}')\n"
-                     "    for i in range(8):\n      Image.new('L', (28, 28), 40 * "
-                     "i).save(f'{root}/{split}/{c}/{i}.png')\n",
-                     root.string()},
-                    {},
-                    fs::path{TRELLIS_LOCAL_WORK_DIR} / "corrupt-writer.log",
-                    false});
-  INFO(writer.output);
-  REQUIRE(writer.status.success());
+  write_png_folder(root, 8);  // then one class gets a truncated file
   const fs::path bad = root / "train" / "b" / "3.png";
   fs::resize_file(bad, fs::file_size(bad) / 2);  // a PNG cut off halfway
 
@@ -267,4 +289,140 @@ TEST_CASE("local::cuda: one rank on its GPU over NCCL trains and learns", "[.cud
   const auto best = trellis::core::best_logged_value(j.run() / "metrics.jsonl", "val_accuracy");
   REQUIRE(best);
   CHECK(*best > 0.6);  // one epoch on 2,048 images; chance is 0.1
+}
+
+TEST_CASE("a 2-rank run is recorded, with its metrics once each and in step order",
+          "[workspace]") {
+  job j("two_epochs", {}, {"--tag=purpose=test"});
+  const auto status = j.wait(300s);
+  INFO(j.out());
+  REQUIRE(status.success());
+  const fs::path workspace = j.dir / "ws";
+  const auto run = trellis_json(workspace, {"runs", "show", "local-test_1"});
+  CHECK(run["status"] == "Completed");
+  CHECK(run["backend"] == "local");
+  CHECK(run["end_time"].get<double>() >= run["start_time"].get<double>());
+  CHECK(run["tags"]["purpose"] == "test");
+  CHECK_THAT(run["torch_version"].get<std::string>(), Catch::Matches(R"(\d+\.\d+\.\d+)"));
+  CHECK(run["settings"]["train"]["lr"] == 2e-3);
+  CHECK(run["plan"]["topology"]["world_size"] == 2);
+  CHECK(run["final_metrics"]["val_accuracy"].get<double>() > 0.3);
+
+  const auto metrics = trellis_json(workspace, {"runs", "metrics", "local-test_1"});
+  std::set<std::tuple<std::string, std::int64_t, std::int64_t>> seen;
+  std::map<std::int64_t, int> ranks_with_throughput;
+  std::int64_t last_step = 0;
+  std::size_t val_points = 0;
+  for (const auto& m : metrics) {
+    const auto key = std::tuple{m["name"].get<std::string>(), m["rank"].get<std::int64_t>(),
+                                m["step"].get<std::int64_t>()};
+    CHECK(seen.insert(key).second);  // once each
+    CHECK(m["step"].get<std::int64_t>() >= last_step);  // in step order
+    last_step = m["step"].get<std::int64_t>();
+    if (m["name"] == "rank_images_per_s") ++ranks_with_throughput[m["rank"].get<std::int64_t>()];
+    if (m["name"] == "val_accuracy") ++val_points;
+  }
+  CHECK(val_points == 2);  // one per epoch
+  CHECK(ranks_with_throughput.size() == 2);  // each rank's own, per logging step
+  // Everything rank 0 logged, and nothing else.
+  std::ifstream lines(j.run() / "metrics.jsonl");
+  std::size_t logged = 0;
+  for (std::string line; std::getline(lines, line);) ++logged;
+  CHECK(metrics.size() == logged);
+}
+
+TEST_CASE("transfer learning through the registry: a base, a transfer, and their lineage",
+          "[transfer]") {
+  const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "transfer-folder";
+  write_png_folder(root, 16);
+  const fs::path workspace = fs::path{TRELLIS_LOCAL_WORK_DIR} / "transfer-ws";
+  fs::remove_all(workspace);
+  const std::map<std::string, std::string> env{{"TRELLIS_TEST_FOLDER", root.string()}};
+  const std::vector<std::string> args{"--workspace=" + workspace.string(),
+                                      "--set=dataset.subset=0"};
+  job base("tl_base", env, args);
+  REQUIRE(base.wait(300s).success());
+  CHECK_THAT(base.out(), Catch::Contains("[trellis] registered tl-base:1 (resnet18 for input [1, "
+                                         "28, 28] (3 classes))"));
+  job transfer("tl_transfer", env, args);
+  const auto status = transfer.wait(300s);
+  INFO(transfer.out());
+  REQUIRE(status.success());
+  CHECK_THAT(transfer.out(), Catch::Contains("transfer  from tl-base:1"));
+
+  const auto card = trellis_json(workspace, {"models", "show", "tl-transfer"});
+  CHECK(card["version"] == 1);
+  CHECK(card["parent"]["name"] == "tl-base");
+  CHECK(card["parent"]["version"] == 1);
+  CHECK(card["run"] == "local-test_2");
+  CHECK(card["architecture"]["model"] == "resnet18");
+  CHECK(card["architecture"]["input_shape"] == nlohmann::json::array({1, 28, 28}));
+  CHECK(card["dataset_fingerprint"].get<std::string>().size() == 64);
+  CHECK(card["metrics"].contains("val_accuracy"));
+  CHECK(card["details"]["select_best"] == "val_accuracy");
+  const auto base_card = trellis_json(workspace, {"models", "show", "tl-base:1"});
+  CHECK(base_card["parent"].is_null());
+  CHECK(base_card["run"] == "local-test_1");
+  CHECK(base_card["dataset_fingerprint"] == card["dataset_fingerprint"]);  // the same folder
+}
+
+TEST_CASE("a transfer_from that cannot work fails in --dry-run, before anything starts",
+          "[misfit]") {
+  const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "misfit-folder";
+  write_png_folder(root, 2);
+  const fs::path workspace = fs::path{TRELLIS_LOCAL_WORK_DIR} / "misfit-ws";
+  fs::remove_all(workspace);
+  const std::map<std::string, std::string> env{{"TRELLIS_TEST_FOLDER", root.string()}};
+  auto dry_run = [&](const std::string& which, std::vector<std::string> extra = {}) {
+    extra.insert(extra.begin(), {"--workspace=" + workspace.string(), "--dry-run"});
+    job j(which, env, extra);
+    const auto status = j.wait(60s);
+    return std::pair{status, j.out()};
+  };
+  // Nothing registered yet.
+  auto [none, none_out] = dry_run("tl_misfit");
+  CHECK(none.code == 1);
+  CHECK_THAT(none_out, Catch::Contains("[FAILED] registry.transfer_from: train: "
+                                       "transfer_from<\"tl-base\">: no model 'tl-base' is "
+                                       "registered in"));
+  // A ResNet-18 base, saved by Python and imported: the small CNN cannot start from it.
+  const auto python = run_captured(
+      {{"/usr/bin/python3", "-c",
+        "import sys, torch, torchvision\nm = torchvision.models.resnet18(num_classes=3)\n"
+        "m.conv1 = torch.nn.Conv2d(1, 64, 7, 2, 3, bias=False)\n"
+        "torch.save(dict(m.state_dict()), sys.argv[1])\n",
+        (workspace.parent_path() / "misfit-base.pt").string()},
+       {},
+       workspace.parent_path() / "misfit-python.log",
+       false});
+  REQUIRE(python.status.success());
+  const auto imported = run_captured(
+      {{TRELLIS_CLI, "--workspace=" + workspace.string(), "models", "import", "tl-base",
+        "--file=" + (workspace.parent_path() / "misfit-base.pt").string(), "--model=resnet18",
+        "--classes=3", "--input-shape=1,28,28"},
+       {},
+       workspace.parent_path() / "misfit-import.log",
+       false});
+  INFO(imported.output);
+  REQUIRE(imported.status.success());
+  auto [misfit, misfit_out] = dry_run("tl_misfit");
+  CHECK(misfit.code == 1);
+  CHECK_THAT(misfit_out,
+             Catch::Contains("transfer_from<\"tl-base\"> cannot start from tl-base:1: it is a "
+                             "resnet18 for input [1, 28, 28] (3 classes), and this pipeline trains "
+                             "a small_cnn for input [1, 28, 28] (3 classes)"));
+  // A version that does not exist, pinned.
+  auto [pinned, pinned_out] = dry_run("tl_transfer", {"--set=train.transfer_version=4"});
+  CHECK(pinned.code == 1);
+  CHECK_THAT(pinned_out, Catch::Contains("model 'tl-base' has no version 4 (its versions are 1 to 1)"));
+  // The fitting pipeline passes, until the registered file is changed.
+  auto [fits, fits_out] = dry_run("tl_transfer");
+  CHECK(fits.code == 0);
+  CHECK_THAT(fits_out, Catch::Contains("[ok] registry.transfer_from: tl-base:1"));
+  std::ofstream(workspace / "models" / "tl-base" / "1" / "model.pt", std::ios::app) << "x";
+  auto [tampered, tampered_out] = dry_run("tl_transfer");
+  CHECK(tampered.code == 1);
+  CHECK_THAT(tampered_out, Catch::Contains("was changed after it was registered"));
+  // Nothing ever started: no run folder, no rank.
+  CHECK_FALSE(fs::exists(workspace / "runs"));
 }

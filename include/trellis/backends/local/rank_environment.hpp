@@ -1,6 +1,6 @@
 // The environment contract a local job gives its processes: the variables torchrun and Azure ML
 // set for every rank (MASTER_ADDR ... NODE_RANK), plus trellis's own: where the run folder is,
-// which device a rank uses, and which restart this is.
+// which device a rank uses, which restart this is, and the transfer_from file the plan verified.
 #pragma once
 #include <map>
 #include <string>
@@ -13,13 +13,20 @@ namespace trellis::backends::local {
 inline std::map<std::string, std::string> job_environment(const plan::run_plan& plan,
                                                           const std::string& run_dir,
                                                           std::size_t restart) {
-  return {{"MASTER_ADDR", plan.master_addr},
-          {"MASTER_PORT", std::to_string(plan.master_port)},
-          {"WORLD_SIZE", std::to_string(plan.world_size())},
-          {"LOCAL_WORLD_SIZE", std::to_string(plan.procs)},
-          {"TRELLIS_RUN_DIR", run_dir},
-          {"TRELLIS_COLLECTIVE", plan.collective},
-          {"TRELLIS_RESTART", std::to_string(restart)}};
+  std::map<std::string, std::string> env{{"MASTER_ADDR", plan.master_addr},
+                                         {"MASTER_PORT", std::to_string(plan.master_port)},
+                                         {"WORLD_SIZE", std::to_string(plan.world_size())},
+                                         {"LOCAL_WORLD_SIZE", std::to_string(plan.procs)},
+                                         {"TRELLIS_RUN_DIR", run_dir},
+                                         {"TRELLIS_COLLECTIVE", plan.collective},
+                                         {"TRELLIS_RESTART", std::to_string(restart)}};
+  // The version the plan resolved and verified: every rank starts from that same file.
+  if (plan.transfer) {
+    env["TRELLIS_TRANSFER_MODEL"] = plan.transfer->model;
+    env["TRELLIS_TRANSFER_FILE"] = plan.transfer->file;
+    env["TRELLIS_TRANSFER_SHA256"] = plan.transfer->sha256;
+  }
+  return env;
 }
 
 /// The variables of one rank, on top of the job's.

@@ -36,6 +36,7 @@ struct failure {
   std::string how;  ///< "killed by signal 9 (Killed)"
   std::filesystem::path log;
   std::size_t process = 0;  ///< the failed process's index among the attempt's children
+  std::optional<std::size_t> rank;  ///< the global rank that failed, when known
 };
 
 enum class outcome { completed, failed, interrupted };
@@ -55,10 +56,11 @@ inline std::optional<failure> rank_named_in(const std::filesystem::path& launche
   std::smatch m;
   for (std::string line; std::getline(in, line);) {
     if (std::regex_search(line, m, trellis_line))
-      return failure{"rank " + m[1].str(), m[2].str(), logs / ("rank_" + m[1].str() + ".log")};
+      return failure{"rank " + m[1].str(), m[2].str(), logs / ("rank_" + m[1].str() + ".log"), 0,
+                     std::stoul(m[1].str())};
     if (std::regex_search(line, m, mpirun_line))
       return failure{"rank " + m[1].str(), core::process::exit_status{0, std::stoi(m[2].str())}.describe(),
-                     logs / ("rank_" + m[1].str() + ".log")};
+                     logs / ("rank_" + m[1].str() + ".log"), 0, std::stoul(m[1].str())};
   }
   return std::nullopt;
 }
@@ -83,7 +85,8 @@ inline attempt_result supervise(attempt& a, const std::filesystem::path& logs) {
       continue;
     }
     core::process::stop_all(a.children, grace);
-    failure f{"rank " + std::to_string(*ended), status.describe(), a.logs[*ended], *ended};
+    failure f{"rank " + std::to_string(*ended), status.describe(), a.logs[*ended], *ended, *ended};
+    if (a.what != attempt::kind::ranks) f.rank.reset();
     if (a.what == attempt::kind::node_launchers) f.who = "node " + std::to_string(*ended) + " launcher";
     if (a.what == attempt::kind::mpirun) f.who = "mpirun";
     if (a.what != attempt::kind::ranks)

@@ -11,7 +11,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "trellis/cli/options.hpp"
 #include "trellis/core/data/loader.hpp"
@@ -23,6 +26,7 @@
 #include "trellis/core/train/trainer.hpp"
 #include "trellis/pipeline.hpp"
 #include "trellis/plan/field_values.hpp"
+#include "trellis/workspace/workspace.hpp"
 
 namespace trellis::backends::local {
 
@@ -55,25 +59,26 @@ inline c10::Device rank_device(const core::ddp::rank_env& env, bool gpu_target) 
   return c10::Device{device};
 }
 
-/// The newest version of a registered model: <workspace>/models/<name>/<version>/model.pt.
-inline std::filesystem::path registered_model(const std::filesystem::path& workspace,
-                                              const std::string& name) {
-  namespace fs = std::filesystem;
-  const fs::path folder = workspace / "models" / name;
-  long newest = -1;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    const auto version = entry.path().filename().string();
-    if (version.find_first_not_of("0123456789") == std::string::npos &&
-        fs::exists(entry.path() / "model.pt"))
-      newest = std::max(newest, std::stol(version));
+/// The transfer_from file: the one the driver's plan resolved (TRELLIS_TRANSFER_FILE), checked
+/// again against the SHA-256 the plan verified; without a driver (torchrun, mpirun), the registry's
+/// version (train.transfer_version, 0 for the latest), verified the same way.
+inline std::filesystem::path transfer_file(const cli::options& o, const std::string& name,
+                                           std::size_t version) {
+  const std::string planned = env_or("TRELLIS_TRANSFER_FILE", "");
+  if (planned.empty()) {
+    workspace::workspace w(o.workspace);
+    const auto card = workspace::get_model_version(
+        w.db(), name, version > 0 ? std::optional{static_cast<std::int64_t>(version)} : std::nullopt);
+    return workspace::verified_file(w.root(), card);
   }
-  if (newest < 0)
-    throw std::runtime_error(
-        "train: transfer_from<\"" + name + "\">: no version of model '" + name +
-        "' is registered in '" + folder.string() + "' (expected " + folder.string() +
-        "/<version>/model.pt). Fix: run the pipeline that registers it first.");
-  return folder / std::to_string(newest) / "model.pt";
+  const std::string expected = env_or("TRELLIS_TRANSFER_SHA256", "");
+  const std::string actual = workspace::sha256_of_file(planned);
+  if (actual != expected)
+    throw workspace::registry_error(fmt::format(
+        "train: transfer_from<\"{}\">: '{}' changed after the plan checked it (SHA-256 {}, the "
+        "registry recorded {}); refusing to use it",
+        name, planned, actual, expected));
+  return planned;
 }
 
 }  // namespace detail
@@ -110,8 +115,8 @@ int run_worker(Pipeline& p, const cli::options& o) {
     config.run_dir = detail::env_or("TRELLIS_RUN_DIR", ".");  // Azure ML: outputs/ in the cwd
     config.device = device;
     if constexpr (!V::trn::transfer::name.empty())
-      config.transfer_from =
-          detail::registered_model(o.workspace, std::string{plan::to_std(V::trn::transfer::name)});
+      config.transfer_from = detail::transfer_file(
+          o, std::string{plan::to_std(V::trn::transfer::name)}, trn.transfer_version);
 
     auto splits = core::open_dataset(data);
     const auto world = static_cast<std::size_t>(env.world_size),
