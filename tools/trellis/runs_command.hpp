@@ -82,6 +82,8 @@ inline nlohmann::json run_json(ws::workspace& w, const ws::run_record& r) {
           {"tags", r.tags},
           {"failure_reason", detail::optional_json(r.failure_reason)},
           {"failing_rank", detail::optional_json(r.failing_rank)},
+          {"external_link", detail::optional_json(r.external_link)},
+          {"resumed_from", detail::optional_json(r.resumed_from)},
           {"models", detail::models_of_run(w.db(), r.id)},
           {"best_val_accuracy", detail::optional_json(detail::best_val_accuracy(w.db(), r.id))}};
 }
@@ -160,6 +162,8 @@ inline int runs_show(ws::workspace& w, const arguments& a) {
     field("failure", *r.failure_reason +
                          (r.failing_rank ? fmt::format(" (rank {})", *r.failing_rank) : ""));
   field("backend", r.backend);
+  if (r.external_link) field("link", *r.external_link);
+  if (r.resumed_from) field("resumes", *r.resumed_from);
   field("started", fmt::format("{}, for {}", time_text(r.start_time),
                                duration_text(detail::run_duration(r))));
   field("folder", r.folder.string());

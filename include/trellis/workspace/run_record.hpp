@@ -44,6 +44,7 @@ struct new_run {
   std::string settings_json;
   provenance origin;
   std::map<std::string, std::string> tags;
+  std::optional<std::string> resumed_from;  ///< the run this one continues
 };
 
 struct run_record {
@@ -62,6 +63,8 @@ struct run_record {
   std::optional<double> heartbeat_at;
   std::optional<std::string> failure_reason;
   std::optional<std::int64_t> failing_rank;
+  std::optional<std::string> external_link;  ///< e.g. the Azure ML job's page
+  std::optional<std::string> resumed_from;
 
   [[nodiscard]] bool finished() const {
     return status == run_status::completed || status == run_status::failed ||

@@ -35,7 +35,7 @@ namespace detail {
 inline constexpr const char* run_columns =
     "id, experiment, backend, status, created_at, start_time, end_time, folder, plan_json, "
     "settings_json, host, driver_pid, heartbeat_at, git_commit, git_dirty, torch_version, "
-    "cuda_version, nccl_version, failure_reason, failing_rank";
+    "cuda_version, nccl_version, failure_reason, failing_rank, external_link, resumed_from";
 
 inline run_record read_run(statement& s, const std::filesystem::path& workspace_root) {
   run_record r;
@@ -59,6 +59,8 @@ inline run_record read_run(statement& s, const std::filesystem::path& workspace_
   r.origin.nccl_version = s.text(17);
   if (!s.is_null(18)) r.failure_reason = s.text(18);
   r.failing_rank = s.optional_integer(19);
+  if (!s.is_null(20)) r.external_link = s.text(20);
+  if (!s.is_null(21)) r.resumed_from = s.text(21);
   return r;
 }
 
@@ -72,7 +74,11 @@ inline void read_tags(database& db, run_record& r) {
 /// Claims runs/<experiment>_<n> and records it as NotStarted, with this process as its driver.
 inline run_record create_run(database& db, const std::filesystem::path& workspace_root,
                              const new_run& run) {
-  const run_folder folder = create_run_folder(workspace_root, run.experiment);
+  const run_folder folder = create_run_folder(workspace_root, run.experiment, [&](const auto& id) {
+    auto s = db.prepare("SELECT 1 FROM runs WHERE id = ?");
+    s.bind_all(id);
+    return s.step();
+  });
   const double now = now_seconds();
   const int pid = static_cast<int>(::getpid());
   transaction t{db};
@@ -82,14 +88,14 @@ inline run_record create_run(database& db, const std::filesystem::path& workspac
   db.prepare(
         "INSERT INTO runs(id, experiment, status, backend, created_at, folder, plan_json, "
         "settings_json, host, driver_pid, driver_started, heartbeat_at, git_commit, git_dirty, "
-        "torch_version, cuda_version, nccl_version) "
-        "VALUES (?, ?, 'NotStarted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        "torch_version, cuda_version, nccl_version, resumed_from) "
+        "VALUES (?, ?, 'NotStarted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .bind_all(folder.id, run.experiment, run.backend, now,
                 std::filesystem::relative(folder.root, workspace_root).string(), run.plan_json,
                 run.settings_json, run.origin.host, pid,
                 static_cast<std::int64_t>(core::process::process_start_ticks(pid).value_or(0)),
                 now, run.origin.git_commit, run.origin.git_dirty, run.origin.torch_version,
-                run.origin.cuda_version, run.origin.nccl_version)
+                run.origin.cuda_version, run.origin.nccl_version, run.resumed_from)
       .run();
   for (const auto& [key, value] : run.tags)
     db.prepare("INSERT INTO run_tags(run_id, key, value) VALUES (?, ?, ?)")
@@ -108,7 +114,13 @@ inline run_record create_run(database& db, const std::filesystem::path& workspac
   r.tags = run.tags;
   r.driver_pid = pid;
   r.heartbeat_at = now;
+  r.resumed_from = run.resumed_from;
   return r;
+}
+
+/// Where the run can be seen outside this workspace (an Azure ML job's page in the Studio).
+inline void set_external_link(database& db, const std::string& id, const std::string& link) {
+  db.prepare("UPDATE runs SET external_link = ? WHERE id = ?").bind_all(link, id).run();
 }
 
 /// NotStarted -> Running, from now.

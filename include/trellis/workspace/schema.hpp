@@ -14,7 +14,7 @@ namespace trellis::workspace {
 
 /// Migration i brings the schema from version i to i + 1. Never edit one that has shipped: a
 /// workspace written by it must open and upgrade (tests/workspace keeps such a workspace).
-inline constexpr std::array<std::string_view, 1> migrations = {
+inline constexpr std::array<std::string_view, 2> migrations = {
     // 1: experiments, runs with provenance, metric series, and the model registry.
     R"sql(
 CREATE TABLE experiments (
@@ -101,6 +101,12 @@ CREATE TABLE model_files (
   PRIMARY KEY (name, version, path),
   FOREIGN KEY (name, version) REFERENCES model_versions(name, version)
 );
+)sql",
+    // 2: where a run lives outside this workspace (an Azure ML job's page), and the run that a
+    // resumed run continues.
+    R"sql(
+ALTER TABLE runs ADD COLUMN external_link TEXT;
+ALTER TABLE runs ADD COLUMN resumed_from TEXT REFERENCES runs(id);
 )sql",
 };
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <trellis/core/process/child.hpp>
@@ -29,7 +30,8 @@ ws::new_run a_run(const std::string& experiment = "exp") {
           R"({"trellis_plan": 1})",
           R"({"train": {"lr": 0.01}})",
           {std::string(40, 'a'), true, "1.13.0", "none", "none", ws::host_name()},
-          {{"owner", "tests"}}};
+          {{"owner", "tests"}},
+          std::nullopt};
 }
 
 std::string status_of(ws::workspace& w, const std::string& id) {
@@ -206,4 +208,54 @@ TEST_CASE("metrics.jsonl is indexed as it grows: complete lines once, in step or
   append(file, "{\"epoch\": 2, \"oops\": true}\n");
   CHECK_THROWS_WITH(follower.sync(w.db()),
                     Catch::Contains(file.string()) && Catch::Contains("is not a metric"));
+}
+
+TEST_CASE("a workspace written by schema version 1 opens, upgrades and keeps every record",
+          "[upgrade]") {
+  temp_dir dir;
+  const fs::path fixture = fs::path{TRELLIS_FIXTURES} / "schema_v1";
+  const fs::path root = dir.path / "ws";
+  fs::create_directories(root);
+  fs::copy(fixture / "models", root / "models", fs::copy_options::recursive);
+  {
+    ws::database db(root / "workspace.db");
+    db.exec("PRAGMA foreign_keys = OFF");  // the dump lists tables by name, not by reference
+    std::ifstream sql(fixture / "workspace.sql");
+    db.exec(std::string{std::istreambuf_iterator<char>{sql}, {}});
+    REQUIRE(ws::user_version(db) == 1);
+  }
+  ws::workspace w(root);
+  CHECK(ws::user_version(w.db()) == ws::schema_version);
+  CHECK(w.stale_runs().empty());
+
+  const auto runs = ws::list_runs(w.db(), w.root());
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].id == "fixture_1");
+  CHECK(runs[0].status == ws::run_status::completed);
+  CHECK(runs[0].tags.at("owner") == "fixture");
+  CHECK(runs[0].origin.git_commit == "1d1b1e5b0a3c4f6e8d7c6b5a4f3e2d1c0b9a8f7e");
+  CHECK_FALSE(runs[0].external_link);  // the columns version 2 added
+  CHECK_FALSE(runs[0].resumed_from);
+  CHECK(runs[1].status == ws::run_status::failed);
+  CHECK(runs[1].failure_reason == "rank 1 failed: exited with code 1");
+  CHECK(runs[1].failing_rank == 1);
+  const auto metrics = ws::read_metrics(w.db(), "fixture_1");
+  CHECK(metrics.size() == 10);
+  CHECK(ws::read_metrics(w.db(), "fixture_1", std::string{"rank_images_per_s"}).at(0).rank == 1);
+
+  const auto latest = ws::get_model_version(w.db(), "fixture-model");
+  CHECK(latest.version == 2);
+  CHECK(latest.parent->text() == "fixture-model:1");
+  CHECK_NOTHROW(ws::verified_file(w.root(), latest));
+  CHECK_NOTHROW(ws::verified_file(w.root(), ws::get_model_version(w.db(), "fixture-model", 1)));
+
+  // And it takes new records of both versions' kinds.
+  auto next = a_run("fixture");
+  next.resumed_from = "fixture_2";
+  const auto resumed = ws::create_run(w.db(), w.root(), next);
+  CHECK(resumed.id == "fixture_3");
+  ws::set_external_link(w.db(), resumed.id, "https://ml.azure.com/runs/x");
+  const auto read_back = *ws::find_run(w.db(), w.root(), resumed.id);
+  CHECK(read_back.resumed_from == "fixture_2");
+  CHECK(read_back.external_link == "https://ml.azure.com/runs/x");
 }

@@ -85,7 +85,7 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
       {std::string{plan::to_std(V::trn::facts.experiment)}, "local", plan::plan_json(p, plan),
        plan::settings_json(p),
        ws::collect_provenance(versions.torch, versions.cuda, versions.nccl),
-       detail::run_tags(o)});
+       detail::run_tags(o), std::nullopt});
   // Whatever escapes below ends the run as Failed, with its reason (an ending recorded before
   // stays: finish_run changes only a run that has not ended).
   try {
