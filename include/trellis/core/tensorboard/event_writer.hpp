@@ -75,8 +75,8 @@ class event_writer {
     write(event_);
   }
 
-  /// Makes what was written survive a crash of the machine too (fdatasync; milliseconds on a
-  /// disk, so once per epoch rather than per scalar).
+  /// Makes what was written survive a crash of the machine too: fdatasync, 150-200 us on an ext4
+  /// virtual disk against about 1 us for a scalar (tensorboard.flush_cost), so once per epoch.
   void sync() { records_.sync(); }
 
   [[nodiscard]] const std::filesystem::path& file() const { return records_.file(); }
