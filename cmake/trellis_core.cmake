@@ -47,3 +47,23 @@ if(Gloo_FOUND)
   target_compile_definitions(trellis_core INTERFACE USE_C10D_GLOO)
   target_link_libraries(trellis_core INTERFACE gloo)
 endif()
+
+# TensorBoard's Event messages (include/trellis/core/tensorboard/event.proto), compiled by protoc
+# into a small static library: generated protobuf code defines symbols, so it cannot be
+# header-only. Built only when a target links trellis::core.
+find_package(Protobuf REQUIRED)
+set(trellis_generated ${PROJECT_BINARY_DIR}/generated)
+set(trellis_event_pb ${trellis_generated}/trellis/core/tensorboard/event.pb)
+file(MAKE_DIRECTORY ${trellis_generated})
+add_custom_command(
+  OUTPUT ${trellis_event_pb}.h ${trellis_event_pb}.cc
+  COMMAND protobuf::protoc --cpp_out=${trellis_generated} -I ${PROJECT_SOURCE_DIR}/include
+          ${PROJECT_SOURCE_DIR}/include/trellis/core/tensorboard/event.proto
+  DEPENDS ${PROJECT_SOURCE_DIR}/include/trellis/core/tensorboard/event.proto protobuf::protoc
+  COMMENT "protoc: trellis/core/tensorboard/event.proto"
+  VERBATIM)
+add_library(trellis_tensorboard_proto STATIC EXCLUDE_FROM_ALL ${trellis_event_pb}.cc)
+target_include_directories(trellis_tensorboard_proto SYSTEM PUBLIC ${trellis_generated})
+target_link_libraries(trellis_tensorboard_proto PUBLIC protobuf::libprotobuf)
+set_target_properties(trellis_tensorboard_proto PROPERTIES POSITION_INDEPENDENT_CODE ON)
+target_link_libraries(trellis_core INTERFACE trellis_tensorboard_proto)
