@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -16,7 +17,7 @@
 #include <string>
 #include <thread>
 #include <trellis/core/process/child.hpp>
-#include <trellis/core/train/metrics_log.hpp>
+#include <trellis/core/train/metric_record.hpp>
 
 #include "run_captured.hpp"
 #include "text_file.hpp"
@@ -329,6 +330,39 @@ TEST_CASE("a 2-rank run is recorded, with its metrics once each and in step orde
   std::size_t logged = 0;
   for (std::string line; std::getline(lines, line);) ++logged;
   CHECK(metrics.size() == logged);
+
+  // The same values in TensorBoard's event file, read back by a reader of its own.
+  fs::path events;
+  for (const auto& entry : fs::directory_iterator(j.run()))
+    if (entry.path().filename().string().starts_with("events.out.tfevents.")) events = entry.path();
+  REQUIRE_FALSE(events.empty());
+  const auto read = run_captured({{"/usr/bin/python3", TRELLIS_EVENTS_READER, events.string(),
+                                   (j.dir / "events.json").string()},
+                                  {},
+                                  j.dir / "events.log",
+                                  false});
+  INFO(read.output);
+  REQUIRE(read.status.success());
+  std::map<std::pair<std::string, std::int64_t>, float> scalars;
+  const auto events_read = nlohmann::json::parse(read_text(j.dir / "events.json"));
+  for (const auto& e : events_read["events"])
+    if (e["what"] == "summary")
+      for (const auto& v : e["values"]) {
+        const auto bits = v["float_bits"].get<std::uint32_t>();
+        float value;
+        std::memcpy(&value, &bits, sizeof value);
+        scalars[{v["tag"].get<std::string>(), e["step"].get<std::int64_t>()}] = value;
+      }
+  CHECK(scalars.size() == metrics.size());
+  for (const auto& m : metrics) {
+    const auto name = m["name"].get<std::string>();
+    const auto tag = name == "rank_images_per_s"
+                         ? "images_per_s/rank_" + std::to_string(m["rank"].get<int>())
+                         : name;
+    const auto found = scalars.find({tag, m["step"].get<std::int64_t>()});
+    REQUIRE(found != scalars.end());
+    if (!m["value"].is_null()) CHECK(found->second == static_cast<float>(m["value"].get<double>()));
+  }
 }
 
 TEST_CASE("transfer learning through the registry: a base, a transfer, and their lineage",

@@ -17,7 +17,7 @@
 #include "trellis/backends/local/driver.hpp"
 #include "trellis/backends/local/run_monitor.hpp"
 #include "trellis/core/library_versions.hpp"
-#include "trellis/core/train/metrics_log.hpp"
+#include "trellis/core/train/metric_record.hpp"
 #include "trellis/core/train/run_files.hpp"
 #include "trellis/pipeline.hpp"
 #include "trellis/plan/write_plan.hpp"

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "trellis/core/train/metric_record.hpp"
 #include "trellis/stages/train.hpp"
 
 namespace trellis::core {
@@ -31,7 +32,8 @@ struct train_config {
   std::filesystem::path transfer_from;  ///< state dict file whose backbone the model starts from
   std::string select_best = "val_accuracy";  ///< val_accuracy (max) or val_loss (min)
   std::size_t log_every_steps = 50;
-  std::filesystem::path run_dir = ".";  ///< metrics.jsonl, checkpoints/, outputs/
+  std::filesystem::path run_dir = ".";  ///< metrics.jsonl, event files, checkpoints/, outputs/
+  metric_sink forward_metrics;          ///< also given every value rank 0 logs (e.g. MLflow)
   c10::Device device = c10::kCPU;
 };
 

@@ -143,7 +143,7 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
   std::optional<metrics_log> metrics;
   best_model best{config.select_best};
   if (leader) {
-    metrics.emplace(files.metrics, result.resumed_epochs);
+    metrics.emplace(config.run_dir, result.resumed_epochs, result.steps, config.forward_metrics);
     if (resumed && std::filesystem::exists(files.best)) {
       auto earlier = read_checkpoint(files.best);
       if (earlier.info.epoch <= result.resumed_epochs) best.adopt(std::move(earlier));
@@ -223,6 +223,7 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
     metrics->write(epoch + 1, step, "val_loss", val.loss);
     metrics->write(epoch + 1, step, "val_accuracy", val.accuracy);
     metrics->write(epoch + 1, step, "skipped_samples", skipped);
+    metrics->end_epoch();
     if (best.offer(info, model) && config.checkpoint_every > 0)
       write_checkpoint(files.best, model, *optimizer, info, rng_state(config.device).unsqueeze(0));
     if (checkpoint_due) write_checkpoint(files.last, model, *optimizer, info, rng);
