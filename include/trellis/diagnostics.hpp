@@ -55,8 +55,8 @@ inline constexpr bool is_rule_v<Rule<Ctx...>, Rule> = true;
 
 /// The ordered rules; `first_broken<Added>` is the 1-based position of the first rule checked
 /// at a stage in `Added` that the facts break, or 0. Only those rules are visited. Their
-/// positions are an array made once per set of stages: filtering the rule types instead costs
-/// g++ about 140 M instructions in every translation unit.
+/// positions are an array made once per set of stages: filtering the rule types instead would
+/// make g++ build a type list per set of stages in every translation unit.
 template <class... Rules>
 struct rule_list {
   static constexpr std::size_t count = sizeof...(Rules);
