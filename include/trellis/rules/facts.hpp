@@ -144,4 +144,14 @@ constexpr pipeline_facts with_stage(const pipeline_facts& prefix) {
   return add_stage(prefix, S::facts);
 }
 
+/// The facts of the pipeline of the stages `S...`, as the `|`s that build it gather them: for
+/// pipeline_view, so that plan writers read the world size and the collective from the one
+/// place rules read them.
+template <class... S>
+inline constexpr pipeline_facts facts_of = [] {
+  pipeline_facts f;
+  ((f = add_stage(f, S::facts)), ...);
+  return f;
+}();
+
 }  // namespace trellis
