@@ -41,13 +41,13 @@ struct environment {
   using source = typename given::environment_source;
   // One constant holds every compile-time value, as in the other stages.
   static constexpr environment_facts facts{
-      param_flags_v<accepted_kinds, required_kinds, param_kinds>,
-      value_or<typename given::cuda_version>(source::cuda),
-      value_or<typename given::torch_version>(source::torch),
-      source::mpi || has_kind_v<kinds::mpi_support, param_kinds>,
-      source::curated,
-      source::name,
-      given::base_image::name.empty() ? source::image : given::base_image::name};
+      .params = param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      .cuda = value_or<typename given::cuda_version>(source::cuda),
+      .torch = value_or<typename given::torch_version>(source::torch),
+      .mpi = source::mpi || has_kind_v<kinds::mpi_support, param_kinds>,
+      .curated = source::curated,
+      .name = source::name,
+      .image = given::base_image::name.empty() ? source::image : given::base_image::name};
 
   text_list pip{};  ///< extra pip requirements (custom environments)
   text conda_file{};        ///< a conda specification file (custom environments)
