@@ -3,6 +3,7 @@
 // checkpoints, ONNX export.
 #include <trellis/trellis.hpp>
 
+#include <cstddef>
 #include <type_traits>
 
 using namespace trellis;
@@ -94,20 +95,38 @@ static_assert(is_valid_v<pipeline<fowl, cuda117_env, compute<local::cuda<>>, res
 
 // E016: every retired size is an error that names its replacement; the replacements are fine.
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda117_env, compute<azure::nc6>, resnet>>,
-                             rules::E016_retired_vm_size<azure::nc6, azure::nc4as_t4_v3>>);
+                             rules::E016_retired_vm_size<azure::nc6, azure::replaced_by<azure::nc4as_t4_v3>>>);
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda117_env, compute<azure::nc12>, resnet>>,
-                             rules::E016_retired_vm_size<azure::nc12, azure::nc24ads_a100_v4>>);
+                             rules::E016_retired_vm_size<azure::nc12, azure::replaced_by<azure::nc24ads_a100_v4>>>);
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda117_env, compute<azure::nc24>, resnet>>,
-                             rules::E016_retired_vm_size<azure::nc24, azure::nc48ads_a100_v4>>);
+                             rules::E016_retired_vm_size<azure::nc24, azure::replaced_by<azure::nc48ads_a100_v4>>>);
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda_env, compute<azure::nc6s_v3>, resnet>>,
-                             rules::E016_retired_vm_size<azure::nc6s_v3, azure::nc24ads_a100_v4>>);
+                             rules::E016_retired_vm_size<azure::nc6s_v3, azure::replaced_by<azure::nc24ads_a100_v4>>>);
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda_env, compute<azure::nc24s_v3>, resnet>>,
-                             rules::E016_retired_vm_size<azure::nc24s_v3, azure::nc96ads_a100_v4>>);
+                             rules::E016_retired_vm_size<azure::nc24s_v3, azure::replaced_by<azure::nc96ads_a100_v4>>>);
 static_assert(is_rule_v<check_t<compute<azure::nc6>>, rules::E016_retired_vm_size>);  // on its own
 static_assert(is_valid_v<pipeline<fowl, cuda117_env, compute<azure::nc4as_t4_v3>, resnet>>);
 static_assert(is_valid_v<pipeline<fowl, cuda117_env, compute<azure::nc24ads_a100_v4>, resnet>>);
 static_assert(is_valid_v<pipeline<fowl, cuda117_env, compute<azure::nc48ads_a100_v4>, resnet>>);
 static_assert(is_valid_v<pipeline<fowl, cuda_env, compute<azure::nc96ads_a100_v4>, resnet>>);
+// A size retired later needs only its catalog entry: E016 reports it with the one message (the
+// rule's diagnose takes it; its body, the failing static_assert, is not instantiated here).
+namespace retired_later {
+struct p100 final {  // sm_60
+  static constexpr text_view name = "P100";
+  static constexpr std::size_t min_cuda = 800, max_cuda = 0, memory_gib = 16;
+};
+struct nc12s_v2 final : azure::vm_size<"Standard_NC12s_v2", 12, 2, p100, azure::fabric::ethernet,
+                                       azure::replaced_by<azure::nc48ads_a100_v4>> {};
+template <class CheckResult>
+concept reported_by_diagnose = requires(CheckResult r) { rules::diagnose(r); };
+}  // namespace retired_later
+using retired_later::nc12s_v2, retired_later::reported_by_diagnose;
+using retired_sixth = check_t<pipeline<fowl, cuda_env, compute<nc12s_v2>, resnet>>;
+static_assert(std::is_same_v<retired_sixth, rules::E016_retired_vm_size<
+                                                nc12s_v2, azure::replaced_by<azure::nc48ads_a100_v4>>>);
+static_assert(reported_by_diagnose<retired_sixth>);
+static_assert(reported_by_diagnose<check_t<compute<azure::nc24s_v3>>>);
 
 // E017: low_priority compute needs checkpoints; dedicated compute does not.
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda_env, compute<azure::nc24ads_a100_v4, low_priority>,

@@ -111,38 +111,15 @@ template <class... Ctx>
 struct E016_retired_vm_size : rule<16, stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) { return f.compute->retired; }
   template <class V>
-  using context = E016_retired_vm_size<typename V::target, typename V::target::replacement>;
+  using context = E016_retired_vm_size<typename V::target, typename V::target::retirement>;
 };
-// One message per retired size, so the error names the replacement in words.
+// One message for every retired size: the replacement is in the context the compiler prints,
+// `E016_retired_vm_size<azure::nc6, azure::replaced_by<azure::nc4as_t4_v3>>`.
 template <class... C>
-constexpr void diagnose(E016_retired_vm_size<azure::nc6, C...>) {
+constexpr void diagnose(E016_retired_vm_size<C...>) {
   static_assert(dependent_false<C...>,
-                "[trellis E016] compute: azure::nc6 (Standard_NC6, K80) was retired on "
-                "2023-09-06. Fix: use azure::nc4as_t4_v3.");
-}
-template <class... C>
-constexpr void diagnose(E016_retired_vm_size<azure::nc12, C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E016] compute: azure::nc12 (Standard_NC12, 2x K80) was retired on "
-                "2023-09-06. Fix: use azure::nc24ads_a100_v4.");
-}
-template <class... C>
-constexpr void diagnose(E016_retired_vm_size<azure::nc24, C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E016] compute: azure::nc24 (Standard_NC24, 4x K80) was retired on "
-                "2023-09-06. Fix: use azure::nc48ads_a100_v4.");
-}
-template <class... C>
-constexpr void diagnose(E016_retired_vm_size<azure::nc6s_v3, C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E016] compute: azure::nc6s_v3 (Standard_NC6s_v3, V100) was retired on "
-                "2025-09-30. Fix: use azure::nc24ads_a100_v4.");
-}
-template <class... C>
-constexpr void diagnose(E016_retired_vm_size<azure::nc24s_v3, C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E016] compute: azure::nc24s_v3 (Standard_NC24s_v3, 4x V100) was retired "
-                "on 2025-09-30. Fix: use azure::nc96ads_a100_v4.");
+                "[trellis E016] compute: this VM size is retired, so Azure can no longer create "
+                "it. Fix: use the size it is replaced_by<...> (printed with this error).");
 }
 
 template <class... Ctx>
