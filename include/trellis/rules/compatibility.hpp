@@ -13,7 +13,7 @@
 namespace trellis::rules {
 
 template <class... Ctx>
-struct E011_nccl_requires_gpu : rule<11, stages(stage_order::distributed)> {
+struct E011_nccl_requires_gpu : rule<stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->nccl && !f.compute->has_gpus;
   }
@@ -28,7 +28,7 @@ constexpr void diagnose(E011_nccl_requires_gpu<C...>) {
 }
 
 template <class... Ctx>
-struct E012_gpu_requires_cuda_environment : rule<12, stages(stage_order::compute)> {
+struct E012_gpu_requires_cuda_environment : rule<stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->has_gpus && f.has.environment && f.environment->cuda == 0;
   }
@@ -43,7 +43,7 @@ constexpr void diagnose(E012_gpu_requires_cuda_environment<C...>) {
 }
 
 template <class... Ctx>
-struct E013_mpi_requires_mpi_environment : rule<13, stages(stage_order::distributed)> {
+struct E013_mpi_requires_mpi_environment : rule<stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->mpi && f.has.environment && !f.environment->mpi;
   }
@@ -72,7 +72,7 @@ constexpr bool starts_with_azureml(text_view name) {
 }  // namespace detail
 
 template <class... Ctx>
-struct E014_reserved_environment_name : rule<14, stages(stage_order::environment)> {
+struct E014_reserved_environment_name : rule<stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.environment && !f.environment->curated &&
            detail::starts_with_azureml(f.environment->name);
@@ -88,7 +88,7 @@ constexpr void diagnose(E014_reserved_environment_name<C...>) {
 }
 
 template <class... Ctx>
-struct E015_cuda_unsupported_by_gpu : rule<15, stages(stage_order::compute)> {
+struct E015_cuda_unsupported_by_gpu : rule<stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->has_gpus && f.has.environment && f.environment->cuda != 0 &&
            !(f.environment->cuda >= f.compute->gpu_min_cuda &&
@@ -108,7 +108,7 @@ constexpr void diagnose(E015_cuda_unsupported_by_gpu<C...>) {
 }
 
 template <class... Ctx>
-struct E016_retired_vm_size : rule<16, stages(stage_order::compute)> {
+struct E016_retired_vm_size : rule<stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) { return f.compute->retired; }
   template <class V>
   using context = E016_retired_vm_size<typename V::target, typename V::target::retirement>;
@@ -123,7 +123,7 @@ constexpr void diagnose(E016_retired_vm_size<C...>) {
 }
 
 template <class... Ctx>
-struct E036_low_priority_on_local_target : rule<36, stages(stage_order::compute)> {
+struct E036_low_priority_on_local_target : rule<stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->low_priority && f.compute->is_local;
   }
@@ -138,8 +138,7 @@ constexpr void diagnose(E036_low_priority_on_local_target<C...>) {
 }
 
 template <class... Ctx>
-struct E017_low_priority_requires_checkpoints
-    : rule<17, stages(stage_order::train)> {
+struct E017_low_priority_requires_checkpoints : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->low_priority && f.has.train && f.train->checkpoint_every == 0;
   }
@@ -154,7 +153,7 @@ constexpr void diagnose(E017_low_priority_requires_checkpoints<C...>) {
 }
 
 template <class... Ctx>
-struct E018_model_not_exportable : rule<18, stages(stage_order::export_onnx)> {
+struct E018_model_not_exportable : rule<stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.export_onnx && f.has.train && !f.train->exportable;
   }
@@ -169,7 +168,7 @@ constexpr void diagnose(E018_model_not_exportable<C...>) {
 }
 
 template <class... Ctx>
-struct E019_opset_out_of_range : rule<19, stages(stage_order::export_onnx)> {
+struct E019_opset_out_of_range : rule<stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.export_onnx &&
            (f.export_onnx->opset < 7 || f.export_onnx->opset > 17);
@@ -185,8 +184,7 @@ constexpr void diagnose(E019_opset_out_of_range<C...>) {
 }
 
 template <class... Ctx>
-struct E020_restarts_require_checkpoints
-    : rule<20, stages(stage_order::train)> {
+struct E020_restarts_require_checkpoints : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->max_restarts > 0 && f.has.train &&
            f.train->checkpoint_every == 0;
@@ -203,8 +201,7 @@ constexpr void diagnose(E020_restarts_require_checkpoints<C...>) {
 }
 
 template <class... Ctx>
-struct E021_azure_requires_environment
-    : rule<21, stages(stage_order::train)> {
+struct E021_azure_requires_environment : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return !f.compute->is_local && f.has.train && !f.has.environment;
   }
@@ -219,7 +216,7 @@ constexpr void diagnose(E021_azure_requires_environment<C...>) {
 }
 
 template <class... Ctx>
-struct E022_mpi_launches_per_process : rule<22, stages(stage_order::distributed)> {
+struct E022_mpi_launches_per_process : rule<stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->mpi && f.distributed->per_node;
   }

@@ -55,8 +55,8 @@ struct compute {
       .gpu_max_cuda = target::gpu::max_cuda,
       .max_nodes = value_or<typename given::max_nodes>(target::is_local ? 1 : 4),
       .min_nodes = given::min_nodes::value,
-      .cluster_name =
-          name_or<typename given::cluster>(is_gpu_target_v<target> ? "trellis-gpu" : "trellis-cpu")};
+      .cluster_name = name_or<typename given::cluster>(is_gpu_target_v<target> ? "trellis-gpu"
+                                                                               : "trellis-cpu")};
 
   std::size_t idle_seconds_before_scaledown = 1800;  ///< Azure scales idle nodes down after this
 
