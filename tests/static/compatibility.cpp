@@ -1,6 +1,6 @@
-// Compatibility rules E011-E022 and E036 as check results: collective back end vs device,
-// environment vs GPU, MPI and reserved names, CUDA vs GPU model, retired VM sizes, priority and
-// checkpoints, ONNX export.
+// Compatibility rules E011-E022, E036 and E037 as check results: collective back end vs device,
+// environment vs GPU, MPI and reserved names, torch vs CUDA builds, CUDA vs GPU model, retired
+// VM sizes, priority and checkpoints, ONNX export.
 #include <trellis/trellis.hpp>
 
 #include <cstddef>
@@ -74,6 +74,40 @@ static_assert(is_valid_v<pipeline<fowl, environment<custom<"azure-ml-birds">>, o
 static_assert(is_valid_v<pipeline<fowl, environment<custom<"AzureM">>, on_cpu, resnet>>);
 static_assert(is_valid_v<pipeline<fowl, environment<custom<"birds-AzureML">>, on_cpu, resnet>>);
 static_assert(is_valid_v<pipeline<fowl, cuda_env, a100, resnet>>);  // "AzureML-acpt-..." is curated
+
+// E037: torch and CUDA versions with no official PyTorch build; the error names the CUDA
+// versions that torch release is built for.
+template <std::size_t TorchMajor, std::size_t TorchMinor, std::size_t CudaMajor, std::size_t CudaMinor>
+using torch_on_cuda = environment<custom<"birds">, torch_version<TorchMajor, TorchMinor>,
+                                  cuda<CudaMajor, CudaMinor>>;
+static_assert(std::is_same_v<check_t<pipeline<fowl, torch_on_cuda<2, 5, 11, 7>, a100, resnet>>,
+                             rules::E037_no_official_torch_build<
+                                 torch_version<2, 5>, cuda<11, 7>,
+                                 built_for<cuda<11, 8>, cuda<12, 1>, cuda<12, 4>>>>);
+static_assert(std::is_same_v<check_t<torch_on_cuda<1, 13, 11, 8>>,  // on its own
+                             rules::E037_no_official_torch_build<torch_version<1, 13>, cuda<11, 8>,
+                                                                 built_for<cuda<11, 6>, cuda<11, 7>>>>);
+static_assert(is_rule_v<check_t<pipeline<fowl, torch_on_cuda<2, 8, 11, 8>, on_cpu, resnet>>,
+                        rules::E037_no_official_torch_build>);  // 2.8 dropped CUDA 11.8
+static_assert(is_rule_v<check_t<pipeline<fowl, torch_on_cuda<2, 1, 12, 4>, on_cpu, resnet>>,
+                        rules::E037_no_official_torch_build>);  // 12.4 came with 2.4
+static_assert(is_valid_v<pipeline<fowl, torch_on_cuda<2, 5, 12, 4>, a100, resnet>>);
+static_assert(is_valid_v<pipeline<fowl, torch_on_cuda<1, 13, 11, 6>, a100, resnet>>);
+static_assert(is_valid_v<pipeline<fowl, torch_on_cuda<2, 8, 12, 9>, a100, resnet>>);
+static_assert(is_valid_v<pipeline<fowl, torch_on_cuda<2, 9, 13, 0>, a100, resnet>>);
+static_assert(is_valid_v<pipeline<fowl, torch_on_cuda<1, 12, 10, 2>, on_cpu, resnet>>);  // not listed
+static_assert(is_valid_v<pipeline<fowl, environment<custom<"cpu">, torch_version<2, 5>>, on_cpu,
+                                  resnet>>);  // a CPU image
+static_assert(is_valid_v<pipeline<fowl, environment<custom<"any">, cuda<11, 7>>, a100, resnet>>);
+// The curated presets are official builds.
+static_assert(has_official_build(curated::pytorch_cuda::torch, curated::pytorch_cuda::cuda));
+static_assert(has_official_build(curated::pytorch_1_13_cuda::torch, curated::pytorch_1_13_cuda::cuda));
+// It comes after E014 and before E015: an image that cannot be built is the first mistake.
+static_assert(is_rule_v<check_t<pipeline<fowl, environment<custom<"AzureML-x">, torch_version<2, 5>,
+                                                           cuda<11, 7>>, on_cpu, resnet>>,
+                        rules::E014_reserved_environment_name>);
+static_assert(is_rule_v<check_t<pipeline<fowl, torch_on_cuda<2, 0, 11, 6>, h100, resnet>>,
+                        rules::E037_no_official_torch_build>);  // also E015: H100 needs 11.8+
 
 // E015: the environment's CUDA version cannot drive the target's GPU.
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda117_env, h100, resnet>>,

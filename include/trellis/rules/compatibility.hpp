@@ -1,6 +1,6 @@
-// Compatibility rules E011-E022 and E036: collective back end vs device, environment vs GPU and
-// MPI, reserved names, CUDA vs GPU model, retired VM sizes, priority and checkpoint needs, ONNX
-// export.
+// Compatibility rules E011-E022, E036 and E037: collective back end vs device, environment vs
+// GPU and MPI, reserved names, torch vs CUDA builds, CUDA vs GPU model, retired VM sizes,
+// priority and checkpoint needs, ONNX export.
 #pragma once
 #include <type_traits>
 
@@ -85,6 +85,23 @@ constexpr void diagnose(E014_reserved_environment_name<C...>) {
   static_assert(dependent_false<C...>,
                 "[trellis E014] environment: custom environment names must not start with "
                 "'AzureML', which Azure reserves for curated environments. Fix: rename it.");
+}
+
+template <class... Ctx>
+struct E037_no_official_torch_build : rule<stages(stage_order::environment)> {
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.has.environment && !f.environment->official_build;
+  }
+  template <class V, std::size_t Torch = V::env::facts.torch, std::size_t Cuda = V::env::facts.cuda>
+  using context = E037_no_official_torch_build<torch_version<Torch / 100, Torch % 100>,
+                                               cuda<Cuda / 100, Cuda % 100>, built_for_t<Torch>>;
+};
+template <class... C>
+constexpr void diagnose(E037_no_official_torch_build<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E037] environment: PyTorch publishes no build of this torch_version for "
+                "this CUDA version, so the image cannot install it. Fix: use a CUDA version in "
+                "built_for<...> (printed with this error), or another torch_version.");
 }
 
 template <class... Ctx>
