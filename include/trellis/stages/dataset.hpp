@@ -47,9 +47,10 @@ struct dataset {
   using given = given_t<dataset_defaults, Ps...>;
   using source = typename given::dataset_kind;
   using shape = typename given::input_shape;
-  static constexpr dataset_facts facts{param_flags_v<accepted_kinds, required_kinds, param_kinds>,
-                                       has_kind_v<kinds::input_shape, param_kinds>,
-                                       given::classes::value};
+  static constexpr dataset_facts facts{
+      .params = param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      .static_shape = has_kind_v<kinds::input_shape, param_kinds>,
+      .classes = given::classes::value};
 
   text root{};               ///< dataset folder (image_folder) or IDX files folder
   transforms transform{};

@@ -76,16 +76,17 @@ struct train {
   using extra_metrics = typename given::logs;
   // One constant holds every compile-time value: a static member each would be declared, and
   // given a symbol, again for every train type.
-  static constexpr train_facts facts{param_flags_v<accepted_kinds, required_kinds, param_kinds>,
-                                     given::epochs::value,
-                                     given::global_batch::value,
-                                     given::checkpoint_every::value,
-                                     has_kind_v<kinds::global_batch, param_kinds>,
-                                     logs_best_metric_v<typename given::select_best, extra_metrics>,
-                                     model::onnx_exportable,
-                                     given::experiment::name,
-                                     transfer::name,
-                                     given::select_best::name};
+  static constexpr train_facts facts{
+      .params = param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      .epochs = given::epochs::value,
+      .global_batch = given::global_batch::value,
+      .checkpoint_every = given::checkpoint_every::value,
+      .has_global_batch = has_kind_v<kinds::global_batch, param_kinds>,
+      .logs_best_metric = logs_best_metric_v<typename given::select_best, extra_metrics>,
+      .exportable = model::onnx_exportable,
+      .experiment = given::experiment::name,
+      .transfer = transfer::name,
+      .best_metric = given::select_best::name};
 
   double lr = 0.01;
   std::size_t batch = 32;        ///< per rank; with global_batch<N> it is N / world size

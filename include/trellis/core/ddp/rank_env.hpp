@@ -1,6 +1,6 @@
 // rank_env: who this process is in the job, read from the environment contract that torchrun,
-// Azure ML, mpirun and the local backend set (DESIGN.md section 4). No LibTorch here, so the
-// driver can tell "am I a worker?" cheaply.
+// Azure ML, mpirun and the local backend set (docs/architecture.md#rank-environment). No
+// LibTorch here, so the driver can tell "am I a worker?" cheaply.
 #pragma once
 #include <charconv>
 #include <cstdint>
