@@ -49,7 +49,7 @@ auto folder_pipeline(const fs::path& root) {
 }  // namespace
 
 TEST_CASE("rank map: nodes x procs, node-major, one device per rank") {
-  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | compute<local::cpu>{}
          | distributed<PyTorch, nodes<2>, procs<3>>{}
          | train<models::small_cnn>{};
@@ -66,7 +66,7 @@ TEST_CASE("rank map: nodes x procs, node-major, one device per rank") {
 }
 
 TEST_CASE("backend follows the compute target; --backend=local rehearses an Azure job") {
-  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | environment<curated::pytorch_cuda>{}
          | compute<azure::nc48ads_a100_v4>{}
          | distributed<PyTorch, nodes<2>, procs<2>>{}
@@ -94,7 +94,7 @@ TEST_CASE("backend follows the compute target; --backend=local rehearses an Azur
 }
 
 TEST_CASE("local::cuda needs as many GPUs as ranks on this machine") {
-  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | compute<local::cuda<gpus<8>>>{}
          | distributed<PyTorch, nodes<2>, procs<4>>{}
          | train<models::small_cnn>{};
@@ -143,11 +143,22 @@ TEST_CASE("dataset checks name the folder that is wrong") {
     CHECK_THAT(c.detail, Catch::Contains((d.path / "val" / "b").string() + "' has no images"));
   }
   SECTION("IDX files") {
-    auto p = dataset<idx, classes<10>>{.root = d.path.c_str()} | train<models::small_cnn>{};
+    auto p = dataset<idx, classes<10>>{.root = d.path.c_str(), .val_split = 0.1} |
+             train<models::small_cnn>{};
     const auto missing = find_check(plan::make_plan(p, opts()), "dataset.layout");
     CHECK_FALSE(missing.ok);
     CHECK_THAT(missing.detail, Catch::Contains("train-images-idx3-ubyte' (or .gz) is missing"));
-    auto fashion = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"} |
+    // IDX files have no validation split: one held out of train is needed, as a share or count.
+    auto own = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"} |
+               train<models::small_cnn>{};
+    CHECK_THAT(find_check(plan::make_plan(own, opts()), "dataset.layout").detail,
+               Catch::Contains("IDX files have no validation split of their own") &&
+                   Catch::Contains("--set dataset.val_split=0.1"));
+    get<stage_order::dataset>(own).val_split = 2.5;
+    CHECK_THAT(find_check(plan::make_plan(own, opts()), "dataset.layout").detail,
+               Catch::Contains("dataset.val_split = 2.5") &&
+                   Catch::Contains("neither a fraction between 0 and 1 nor a whole number"));
+    auto fashion = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1} |
                    train<models::small_cnn>{};
     CHECK(find_check(plan::make_plan(fashion, opts()), "dataset.layout").ok);
   }
@@ -164,7 +175,7 @@ TEST_CASE("a rendezvous port in use fails the plan and says how to change it") {
   REQUIRE(::listen(fd, 1) == 0);
   const auto port = ntohs(sa.sin_port);
 
-  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | compute<local::cpu>{}
          | distributed<PyTorch, nodes<1>, procs<2>>{.master_port = port}
          | train<models::small_cnn>{};
@@ -178,7 +189,7 @@ TEST_CASE("a rendezvous port in use fails the plan and says how to change it") {
 }
 
 TEST_CASE("plan JSON: valid, complete and the same bytes every time") {
-  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | environment<custom<"fashion-env">, cuda<12, 1>, with_mpi>{.pip = {"torchvision", "onnx"}}
          | compute<local::cpu>{}
          | distributed<Horovod, nodes<2>, procs<1>>{}

@@ -62,6 +62,7 @@ using sample_stages = samples<
     distributed<Horovod, per_node, max_restarts<1>>, train<models::small_cnn>,
     train<models::resnet18, epochs<0>, global_batch<3>, checkpoint_every<0>>,
     train<models::small_cnn, select_best<"f1">, transfer_from<"bad name">>,
+    train<models::small_cnn, select_best<"test_accuracy">>,
     train<models::small_cnn, procs<2>>, train<models::small_cnn, epochs<1>, epochs<2>>,
     register_model<"bad name">, register_model<"model">, export_onnx<opset<3>>,
     export_onnx<opset<17>>>;

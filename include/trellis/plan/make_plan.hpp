@@ -87,9 +87,9 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
     const std::string root{to_std(data.root.view())};
     if (root.rfind("azureml:", 0) != 0) {
       if (std::is_same_v<typename V::data::source, idx>)
-        plan.checks.push_back(check_idx_layout(root));
+        plan.checks.push_back(check_idx_layout(root, data.val_split));
       else
-        plan.checks.push_back(check_image_folder_layout(root, V::data::facts.classes));
+        plan.checks.push_back(check_image_folder_layout(root, V::data::facts.classes, data.val_split));
     }
   }
   if (plan.backend == "local") {

@@ -28,6 +28,7 @@ using catalog = rule_list<
     E028_local_gpus_exceeded<>, E029_too_few_classes<>,
     // names
     E030_invalid_model_name<>, E031_invalid_experiment_name<>, E032_invalid_compute_name<>,
-    E033_invalid_environment_name<>, E034_best_metric_not_logged<>, E035_invalid_transfer_source<>>;
+    E033_invalid_environment_name<>, E038_select_best_on_test<>, E034_best_metric_not_logged<>,
+    E035_invalid_transfer_source<>>;
 
 }  // namespace trellis::rules

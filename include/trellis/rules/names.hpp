@@ -1,5 +1,5 @@
-// Name rules E030-E035: model, experiment, compute, environment and transfer-source names
-// against Azure ML's published patterns, and the metric that selects the best checkpoint.
+// Name rules E030-E035 and E038: model, experiment, compute, environment and transfer-source
+// names against Azure ML's published patterns, and the metric that selects the best checkpoint.
 #pragma once
 
 #include "trellis/text.hpp"
@@ -101,6 +101,22 @@ constexpr void diagnose(E033_invalid_environment_name<C...>) {
   static_assert(dependent_false<C...>,
                 "[trellis E033] environment: the custom environment name breaks Azure's rule: "
                 "1-255 letters, digits, '-' or '_', starting with a letter or digit. Fix: rename it.");
+}
+
+template <class... Ctx>
+struct E038_select_best_on_test : rule<stages(stage_order::train)> {
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.has.train && f.train->best_metric.starts_with("test_");
+  }
+  template <class V>
+  using context = E038_select_best_on_test<typename V::trn::given::select_best>;
+};
+template <class... C>
+constexpr void diagnose(E038_select_best_on_test<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E038] train: select_best names a test metric; a model chosen on its "
+                "test data would overstate what it does on new data. Fix: select on val_accuracy "
+                "or val_loss; the test split is evaluated once, on the model they choose.");
 }
 
 template <class... Ctx>

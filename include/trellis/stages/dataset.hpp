@@ -2,6 +2,7 @@
 // they are transformed. Rules: E006 (static shape), E010 (kind and classes), E029 (classes).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "trellis/text.hpp"
 #include "trellis/params/data.hpp"
@@ -58,6 +59,10 @@ struct dataset {
   bool skip_corrupt = false;      ///< skip undecodable images (counted) instead of failing
   std::size_t workers = 2;        ///< background decoding threads per rank
   std::size_t prefetch = 4;       ///< batches decoded ahead per rank
+  /// The validation split, held out from the training data: a fraction (0.1) or a count (5000)
+  /// of it. 0 keeps the dataset's own: image_folder's val/ (IDX files have none, so need one).
+  double val_split = 0;
+  std::uint64_t split_seed = 0;   ///< which samples val_split holds out; the same on every rank
 
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {
@@ -70,6 +75,8 @@ struct dataset {
     f.setting("skip_corrupt", self.skip_corrupt);
     f.setting("workers", self.workers);
     f.setting("prefetch", self.prefetch);
+    f.setting("val_split", self.val_split);
+    f.setting("split_seed", self.split_seed);
     f.setting("transform.resize", self.transform.resize);
     f.setting("transform.crop", self.transform.crop);
     f.setting("transform.random_crop", self.transform.random_crop);

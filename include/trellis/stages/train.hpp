@@ -1,6 +1,6 @@
 // train<model, epochs<N>, optimizer, global_batch<N>, checkpoint_every<N>, transfer_from<"m">,
 // experiment<"e">, logs<...>, select_best<"metric">>{.lr = ..., .batch = ...}: the DDP core's
-// job. Rules: E003, E017, E018, E020, E026, E031, E034, E035.
+// job. Rules: E003, E017, E018, E020, E026, E031, E034, E035, E038.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,9 +22,12 @@ struct train_facts {
   text_view experiment = "trellis", transfer, best_metric = "val_accuracy";
 };
 
-/// Metrics every `train` logs, per epoch (val_*) or per logging step (the others).
-inline constexpr text_view builtin_metrics[] = {"train_loss", "val_loss", "val_accuracy",
-                                                       "lr", "images_per_s"};
+/// Metrics every `train` logs, per epoch (val_*), per logging step (train_*, lr,
+/// images_per_s), or once after training, on the selected model (test_*, which E038 keeps out
+/// of select_best).
+inline constexpr text_view builtin_metrics[] = {
+    "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "images_per_s",
+    "test_loss",  "test_accuracy"};
 
 /// Whether `metric` is one of builtin_metrics or of the `count` names in `extra`. Not a member
 /// of `train`, so it is compiled once rather than once per train type.

@@ -22,7 +22,10 @@ using misfit = train<models::small_cnn, epochs<1>, adam, transfer_from<"tl-base"
 
 template <class Data, class Dist, class Train, class Target = local::cpu, class... After>
 int job(int argc, char** argv, const char* root) {
-  auto through_train = Data{.root = root, .subset = 2048} | compute<Target>{} | Dist{} |
+  // IDX files hold their validation split out of the training data; image folders have val/.
+  const double val_split = std::is_same_v<typename Data::source, idx> ? 1000 : 0;
+  auto through_train = Data{.root = root, .subset = 2048, .val_split = val_split} |
+                       compute<Target>{} | Dist{} |
                        Train{.lr = 2e-3, .batch = 64, .schedule = "constant"};
   return trellis::main((through_train | ... | After{}), argc, argv);
 }
