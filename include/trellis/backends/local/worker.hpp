@@ -125,6 +125,11 @@ int run_worker(Pipeline& p, const cli::options& o) {
         splits.train, core::loader_options_for(data, config.batch, rank, world, config.seed, true));
     core::loader val_loader(
         splits.val, core::loader_options_for(data, config.batch, rank, world, config.seed, false));
+    std::optional<core::loader> test_loader;  // evaluated once, on the selected model
+    if (splits.test)
+      test_loader.emplace(splits.test, core::loader_options_for(data, config.batch, rank, world,
+                                                                config.seed, false));
+    config.class_names = splits.class_names;
 
     core::image_size size{};
     std::int64_t channels = 1;
@@ -134,7 +139,9 @@ int run_worker(Pipeline& p, const cli::options& o) {
               static_cast<std::int64_t>(V::data::shape::width)};
     }
     auto model = core::make_model<typename V::trn::model>(channels, V::data::facts.classes, size);
-    const auto result = core::train_rank(model, train_loader, val_loader, group, config);
+    const auto result = core::train_rank(model, train_loader, val_loader, group, config,
+                                         core::print_progress(),
+                                         test_loader ? &*test_loader : nullptr);
     if (result.resumed_epochs > 0)
       std::cout << "[trellis] rank " << env.rank << " resumed after epoch " << result.resumed_epochs
                 << "\n";
