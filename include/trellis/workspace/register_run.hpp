@@ -38,10 +38,12 @@ inline nlohmann::json read_summary(const std::filesystem::path& outputs) {
   return j;
 }
 
-/// The summary's metrics; null (a value that was not finite) reads as NaN.
+/// The summary's metrics, if it has any; null (a value that was not finite) reads as NaN.
 inline std::map<std::string, double> summary_metrics(const nlohmann::json& summary) {
   std::map<std::string, double> out;
-  for (const auto& [name, value] : summary["metrics"].items())
+  const auto metrics = summary.find("metrics");
+  if (metrics == summary.end() || !metrics->is_object()) return out;
+  for (const auto& [name, value] : metrics->items())
     out[name] = value.is_number() ? value.get<double>() : std::nan("");
   return out;
 }

@@ -24,6 +24,7 @@
 #include "trellis/workspace/dataset_fingerprint.hpp"
 #include "trellis/workspace/provenance.hpp"
 #include "trellis/workspace/register_run.hpp"
+#include "trellis/workspace/run_report.hpp"
 #include "trellis/workspace/workspace.hpp"
 
 namespace trellis::backends::local {
@@ -140,6 +141,7 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
       }
     }
     ws::finish_run(w.db(), run.id, ws::run_status::completed);
+    const auto page = ws::write_results_page(w.db(), *ws::find_run(w.db(), w.root(), run.id));
 
     std::cout << fmt::format("[trellis] run {} completed in {:.1f} s", run.id, report.seconds);
     if (const auto best = core::best_logged_value(files.metrics, "val_accuracy"))
@@ -149,6 +151,11 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
       std::cout << fmt::format("[trellis] registered {} ({}) in {}\n", registered->ref().text(),
                                registered->arch.describe(),
                                ws::version_folder(w.root(), registered->ref()).string());
+    if (const auto tested = core::logged_values(files.metrics, "test_accuracy"); !tested.empty())
+      std::cout << fmt::format("[trellis] test_accuracy {:.4f} on the test split, with the model "
+                               "select_best chose\n",
+                               tested.back());
+    std::cout << fmt::format("[trellis] results page: {}\n", page.string());
     // The plan said so before the run; its end says it again, with where the model is.
     if (!plan.not_carried_out.empty())
       std::cout << fmt::format("[trellis] {}; the trained model is {}\n",
