@@ -83,9 +83,9 @@ inline ::onnx::ModelProto to_model(classifier& model, const options& opts,
   using namespace exporter_detail;
   validate(opts, image_shape);
   // Zeros, not random images: tracing must not draw from the caller's random generator.
-  auto traced =
-      trace_forward(model, torch::zeros({opts.dynamic_batch ? 2 : opts.batch_size, image_shape[0],
-                                         image_shape[1], image_shape[2]}));
+  auto traced = trace_forward(model, torch::zeros({opts.dynamic_batch ? 2 : opts.batch_size,
+                                                   image_shape[0], image_shape[1], image_shape[2]},
+                                                  torch::TensorOptions().device(device_of(model))));
   torch::jit::EliminateDeadCode(traced.graph);
 
   ::onnx::ModelProto proto;

@@ -43,6 +43,12 @@ class eval_mode_guard {
   bool was_training_;
 };
 
+/// Where the model's parameters are (the CPU for a model without any).
+inline torch::Device device_of(const torch::nn::Module& model) {
+  auto parameters = model.parameters();
+  return parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();
+}
+
 /// Traces model.forward on `images` in eval mode (restoring the model's mode afterwards). The
 /// forward's tensors that are neither the images nor a parameter or buffer appear as constants.
 inline traced_forward trace_forward(classifier& model, const torch::Tensor& images) {

@@ -74,10 +74,32 @@ inline std::vector<torch::Tensor> batches(const torch::Tensor& images, const opt
   return out;
 }
 
+/// Full float32 precision for LibTorch's side of the comparison: on Ampere and later GPUs,
+/// cuDNN convolutions default to TF32 (10-bit mantissa), far off the 1e-4 the comparison allows.
+class float32_precision_guard {
+ public:
+  float32_precision_guard()
+      : cudnn_{at::globalContext().allowTF32CuDNN()},
+        cublas_{at::globalContext().allowTF32CuBLAS()} {
+    at::globalContext().setAllowTF32CuDNN(false);
+    at::globalContext().setAllowTF32CuBLAS(false);
+  }
+  ~float32_precision_guard() {
+    at::globalContext().setAllowTF32CuDNN(cudnn_);
+    at::globalContext().setAllowTF32CuBLAS(cublas_);
+  }
+  float32_precision_guard(const float32_precision_guard&) = delete;
+  float32_precision_guard& operator=(const float32_precision_guard&) = delete;
+
+ private:
+  bool cudnn_, cublas_;
+};
+
 }  // namespace verify_detail
 
 /// Checks `file` as an export of `model` with `opts`, comparing its outputs on `images` [N, C, H,
-/// W] with the model's eval-mode outputs (the model's mode is restored afterwards).
+/// W] with the model's eval-mode outputs (the model's mode is restored afterwards), on whichever
+/// device the model is, in full float32 precision.
 inline report verify_file(const std::filesystem::path& file, classifier& model, const options& opts,
                           const torch::Tensor& images) {
   auto name = file.string();
@@ -93,11 +115,14 @@ inline report verify_file(const std::filesystem::path& file, classifier& model, 
     throw error(fmt::format("'{}': opset {}, expected {}", name, out.opset, opts.opset));
   verify_detail::check_batch_axis(proto, opts, name);
 
+  // The evaluator runs on the CPU, the model wherever it is.
   reference_evaluator evaluator(proto, name);
   eval_mode_guard eval{model};
   torch::NoGradGuard no_grad;
-  for (const auto& batch : verify_detail::batches(images, opts, name)) {
-    auto expected = model.forward(batch);
+  verify_detail::float32_precision_guard float32;
+  auto device = device_of(model);
+  for (const auto& batch : verify_detail::batches(images.cpu(), opts, name)) {
+    auto expected = model.forward(batch.to(device)).cpu();
     auto actual = evaluator.run(batch);
     if (actual.sizes() != expected.sizes())
       throw error(fmt::format("'{}': outputs {} for images {}; LibTorch gives {}", name,
