@@ -133,22 +133,37 @@ inline void batch_norm(lowering& l, const Node* n) {
 
 inline void relu(lowering& l, const Node* n) { l.emit("Relu", n, {l.input(n->input(0))}); }
 
+/// A pooling's window: arguments 1 to 3 of both aten poolings (the stride is the kernel when
+/// not given), and the ONNX attributes they become.
+struct pool_window {
+  std::vector<std::int64_t> kernel, stride, padding;
+
+  pool_window(const lowering& l, const Node* n)
+      : kernel{pair(l, n, 1, "kernel size")},
+        stride{pair(l, n, 2, "stride", kernel)},
+        padding{pair(l, n, 3, "padding")} {
+    require_rank(l, n, n->input(0), 4, "its input");
+  }
+  void set(::onnx::NodeProto& node) const {
+    graph_writer::set(node, "kernel_shape", kernel);
+    graph_writer::set(node, "pads", pads(padding));
+    graph_writer::set(node, "strides", stride);
+  }
+};
+
 /// The pooling ceil_mode ONNX gets: 0 when ceil and floor give the same sizes here; 1 when
 /// PyTorch's sizes are ONNX's ceil sizes; otherwise the two disagree (a window would start in
 /// the padding, which PyTorch drops) and the export fails.
-inline std::int64_t ceil_mode(const lowering& l, const Node* n, bool ceil,
-                              const std::vector<std::int64_t>& kernel,
-                              const std::vector<std::int64_t>& stride,
-                              const std::vector<std::int64_t>& padding,
+inline std::int64_t ceil_mode(const lowering& l, const Node* n, bool ceil, const pool_window& w,
                               const std::vector<std::int64_t>& dilation) {
   if (!ceil) return 0;
   auto in = lowering::sizes(n->input(0));
   auto out = lowering::sizes(n->output());
   bool floor_matches = true, ceil_matches = true;
   for (std::size_t d = 0; d < 2; ++d) {
-    auto span = in[d + 2] + 2 * padding[d] - dilation[d] * (kernel[d] - 1) - 1;
-    floor_matches = floor_matches && out[d + 2] == span / stride[d] + 1;
-    ceil_matches = ceil_matches && out[d + 2] == (span + stride[d] - 1) / stride[d] + 1;
+    auto span = in[d + 2] + 2 * w.padding[d] - dilation[d] * (w.kernel[d] - 1) - 1;
+    floor_matches = floor_matches && out[d + 2] == span / w.stride[d] + 1;
+    ceil_matches = ceil_matches && out[d + 2] == (span + w.stride[d] - 1) / w.stride[d] + 1;
   }
   if (floor_matches) return 0;
   if (!ceil_matches)
@@ -161,39 +176,29 @@ inline std::int64_t ceil_mode(const lowering& l, const Node* n, bool ceil,
 
 // aten::max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
 inline void max_pool2d(lowering& l, const Node* n) {
-  require_rank(l, n, n->input(0), 4, "its input");
-  auto kernel = pair(l, n, 1, "kernel size");
-  auto stride = pair(l, n, 2, "stride", kernel);
-  auto padding = pair(l, n, 3, "padding");
+  pool_window window(l, n);
   auto dilation = pair(l, n, 4, "dilation");
-  auto ceil = ceil_mode(l, n, l.boolean(n, 5, "ceil_mode"), kernel, stride, padding, dilation);
+  auto ceil = ceil_mode(l, n, l.boolean(n, 5, "ceil_mode"), window, dilation);
   bool dilated = dilation != std::vector<std::int64_t>{1, 1};
   if (dilated && l.opset() < 10) l.fail(n, "a dilated max-pooling needs opset 10 or later");
   auto& node = l.emit("MaxPool", n, {l.input(n->input(0))});
   if (l.opset() >= 10) graph_writer::set(node, "ceil_mode", ceil);
   if (dilated) graph_writer::set(node, "dilations", dilation);
-  graph_writer::set(node, "kernel_shape", kernel);
-  graph_writer::set(node, "pads", pads(padding));
-  graph_writer::set(node, "strides", stride);
+  window.set(node);
 }
 
 // aten::avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
 // divisor_override)
 inline void avg_pool2d(lowering& l, const Node* n) {
-  require_rank(l, n, n->input(0), 4, "its input");
-  auto kernel = pair(l, n, 1, "kernel size");
-  auto stride = pair(l, n, 2, "stride", kernel);
-  auto padding = pair(l, n, 3, "padding");
+  pool_window window(l, n);
   if (!l.is_none(n, 6)) l.fail(n, "divisor_override has no ONNX equivalent");
   // A partial last window is averaged differently by the two, so only an exact fit passes.
-  if (ceil_mode(l, n, l.boolean(n, 4, "ceil_mode"), kernel, stride, padding, {1, 1}) != 0)
+  if (ceil_mode(l, n, l.boolean(n, 4, "ceil_mode"), window, {1, 1}) != 0)
     l.fail(n, "ceil_mode with a partial last window is averaged differently by ONNX");
   auto& node = l.emit("AveragePool", n, {l.input(n->input(0))});
   graph_writer::set(node, "count_include_pad",
                     std::int64_t{l.boolean(n, 5, "count_include_pad") ? 1 : 0});
-  graph_writer::set(node, "kernel_shape", kernel);
-  graph_writer::set(node, "pads", pads(padding));
-  graph_writer::set(node, "strides", stride);
+  window.set(node);
 }
 
 // aten::adaptive_avg_pool2d(input, output_size): global pooling for 1x1, otherwise an average
