@@ -33,7 +33,8 @@ struct options {
   /// BatchNorm (eval mode) folded into the convolution before it, as torch.onnx does; otherwise
   /// kept as BatchNormalization nodes.
   bool fold_batch_norm = true;
-  /// Stored in metadata_props, with "classes", "input_shape" and "batch" added by the export.
+  /// Stored in metadata_props, with "classes", "input_shape", "batch" and "batch_norm" added by
+  /// the export.
   std::string run_id = {};
   std::string model_type = {};
   std::map<std::string, std::string> metadata = {};
