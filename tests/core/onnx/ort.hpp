@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,12 @@ inline torch::Tensor read_floats(const std::filesystem::path& file,
 /// Runs every job in one ORT process; `dir` keeps the inputs, outputs and its log.
 inline std::vector<ort_result> run_ort(const std::vector<ort_job>& jobs,
                                        const std::filesystem::path& dir) {
+  auto package = std::filesystem::path(TRELLIS_ORT_RUN_SCRIPT).parent_path() /
+                 "../../../node_modules/onnxruntime-node";
+  if (!std::filesystem::exists(package) || !std::filesystem::exists(TRELLIS_NODE))
+    throw std::runtime_error("ONNX Runtime is not installed (" +
+                             package.lexically_normal().string() +
+                             ", Node at '" TRELLIS_NODE "'): run scripts/setup.sh");
   std::filesystem::create_directories(dir);
   nlohmann::json list = nlohmann::json::array();
   for (std::size_t i = 0; i < jobs.size(); ++i) {
