@@ -68,7 +68,7 @@ int main(Pipeline p, int argc, char** argv) {
       return detail::run_with<node_launcher_role>("the local backend", "trellis/backends/local.hpp", p,
                                                   plan::run_plan{}, o);
     auto plan = plan::make_plan(p, o);
-    if constexpr (workspace_checks<Pipeline>::available) workspace_checks<Pipeline>::add(p, plan, o);
+    if constexpr (pipeline_checks<Pipeline>::available) pipeline_checks<Pipeline>::add(p, plan, o);
     if (o.dry_run) {
       const std::filesystem::path file = std::filesystem::path{o.workspace} / "dry-run" / "plan.json";
       std::cout << plan::plan_summary(plan);

@@ -75,10 +75,6 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
     use_gpus = false;
   }
   fill_ranks(plan, use_gpus);
-  // This version's local backend trains and registers the model; it does not export it.
-  if (plan.backend == "local") {
-    if constexpr (V::has_export) plan.not_carried_out.emplace_back("export_onnx");
-  }
 
   if constexpr (V::has_dataset) {
     // Azure jobs upload a local dataset folder, so it is checked for both backends; only a

@@ -53,6 +53,13 @@ struct dataset {
       .static_shape = has_kind_v<kinds::input_shape, param_kinds>,
       .classes = given::classes::value};
 
+  /// What a model gets: input_shape<C, H, W>, or without one single-channel images for IDX
+  /// files and three-channel ones for an image folder, of any size (height and width 0).
+  static constexpr dims input_dims() {
+    if constexpr (facts.static_shape) return {shape::channels, shape::height, shape::width};
+    else return {__is_same(source, idx) ? std::size_t{1} : std::size_t{3}, 0, 0};
+  }
+
   text root{};               ///< dataset folder (image_folder) or IDX files folder
   transforms transform{};
   std::size_t subset = 0;         ///< use only this many training samples; 0 uses all

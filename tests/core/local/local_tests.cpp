@@ -149,12 +149,30 @@ TEST_CASE("per_process: 2 nodes x 2 procs, every rank with its variables", "[per
   CHECK_THAT(j.rank_log(3),
              Catch::Contains(" gradient bucket(s) reduced through Gloo"));  // 2 hosts
   CHECK_THAT(j.out(), Catch::Contains("completed") && Catch::Contains("best val_accuracy 0."));
-  // This job's pipeline ends in register_model, which the run does, and export_onnx, which
-  // it does not.
+  // This job's pipeline ends in register_model and export_onnx: the version holds the checked
+  // ONNX file, and a download brings it, verified.
   CHECK_THAT(j.out(), Catch::Contains("[trellis] registered local-test:1 (small_cnn for input "
                                       "[1, 28, 28] (10 classes)) in "));
-  CHECK_THAT(j.out(), Catch::Contains("[trellis] export_onnx: not carried out by the local "
-                                      "backend in this version; the trained model is "));
+  CHECK_THAT(j.out(), Catch::Contains("[ok] export_onnx.model: small_cnn becomes "));
+  CHECK_THAT(j.rank_log(0), Catch::Contains("model.onnx: ONNX checker and strict shape inference "
+                                            "passed; max |ONNX - LibTorch| "));
+  CHECK_THAT(j.out(), Catch::Contains("[trellis] ONNX: ") &&
+                          Catch::Contains("models/local-test/1/model.onnx (opset 17"));
+  CHECK_THAT(j.out(), !Catch::Contains("not carried out"));
+  const auto card = trellis_json(j.dir / "ws", {"models", "show", "local-test:1"});
+  REQUIRE(card["files"].size() == 2);
+  CHECK(card["files"][1]["path"] == "model.onnx");
+  CHECK(card["details"]["onnx"]["checker_passed"] == true);
+  CHECK(card["details"]["onnx"]["max_abs_diff"].get<double>() <= 1e-4);
+  const auto download = run_captured({{TRELLIS_CLI, "--workspace=" + (j.dir / "ws").string(), "models",
+                                       "download", "local-test:1", (j.dir / "down").string()},
+                                      {},
+                                      j.dir / "download.log",
+                                      false});
+  INFO(download.output);
+  REQUIRE(download.status.success());
+  CHECK(fs::file_size(j.dir / "down" / "model.onnx") ==
+        fs::file_size(j.run() / "outputs" / "model.onnx"));
 }
 
 TEST_CASE("per_node: one launcher per node starts its ranks", "[per_node]") {

@@ -7,14 +7,17 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "trellis/backends/local/driver.hpp"
+#include "trellis/backends/export_model.hpp"
 #include "trellis/backends/local/run_monitor.hpp"
 #include "trellis/core/library_versions.hpp"
 #include "trellis/core/train/metric_record.hpp"
@@ -128,11 +131,27 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
     }
 
     const core::run_files files(folder.root);
+    // export_onnx's file, checked by rank 0, and what the check found.
+    std::optional<std::filesystem::path> onnx;
+    nlohmann::json onnx_report;
+    if constexpr (V::has_export) {
+      onnx = folder.outputs() / get<stage_order::export_onnx>(p).file.c_str();
+      std::ifstream in(export_report_file(*onnx));
+      onnx_report = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+      if (!std::filesystem::exists(*onnx) || !onnx_report.is_object()) {
+        ws::finish_run(w.db(), run.id, ws::run_status::failed,
+                       fmt::format("export_onnx: rank 0 left no checked '{}'", onnx->string()));
+        std::cerr << fmt::format("[trellis] run {} failed: export_onnx left no checked '{}'\n",
+                                 run.id, onnx->string());
+        return 1;
+      }
+    }
     std::optional<ws::model_card> registered;
     if constexpr (V::has_register) {
       try {
-        registered = ws::register_trained_model(
-            w.db(), w.root(), p, {run.id, folder.outputs(), fingerprint, plan.transfer, {}});
+        ws::trained_model trained{run.id, folder.outputs(), fingerprint, plan.transfer, {}};
+        if (onnx) trained.extra_files.emplace_back(onnx->filename().string(), *onnx);
+        registered = ws::register_trained_model(w.db(), w.root(), p, trained, onnx_report);
       } catch (const std::exception& e) {
         ws::finish_run(w.db(), run.id, ws::run_status::failed,
                        fmt::format("register_model: {}", e.what()));
@@ -155,6 +174,14 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
       std::cout << fmt::format("[trellis] test_accuracy {:.4f} on the test split, with the model "
                                "select_best chose\n",
                                tested.back());
+    if (onnx)
+      std::cout << fmt::format("[trellis] ONNX: {} (opset {}, checked by the ONNX checker and strict "
+                               "shape inference, and against LibTorch: max difference {:.2g})\n",
+                               (registered ? ws::version_folder(w.root(), registered->ref()) /
+                                                 onnx->filename()
+                                           : *onnx)
+                                   .string(),
+                               onnx_report.value("opset", 0), onnx_report.value("max_abs_diff", 0.0));
     std::cout << fmt::format("[trellis] results page: {}\n", page.string());
     // The plan said so before the run; its end says it again, with where the model is.
     if (!plan.not_carried_out.empty())
