@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <torch/torch.h>
 #include <trellis/backends/local.hpp>
 #include <trellis/trellis.hpp>
 
@@ -19,6 +20,21 @@ using transfer = train<models::resnet18, epochs<1>, adam, transfer_from<"tl-base
                        experiment<"local-test">>;
 using misfit = train<models::small_cnn, epochs<1>, adam, transfer_from<"tl-base">,
                      experiment<"local-test">>;
+
+/// A user module that claims to export but uses a layer the ONNX exporter does not lower.
+struct gated_cnn : torch::nn::Module {
+  static constexpr text_view name = "gated_cnn";
+  static constexpr bool onnx_exportable = true;
+  gated_cnn(std::int64_t channels, std::int64_t classes)
+      : conv{register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 8, 3)))},
+        fc{register_module("fc", torch::nn::Linear(8, classes))} {}
+  torch::Tensor forward(torch::Tensor x) {
+    x = torch::sigmoid(conv(x));
+    return fc(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+  }
+  torch::nn::Conv2d conv;
+  torch::nn::Linear fc;
+};
 
 template <class Data, class Dist, class Train, class Target = local::cpu, class... After>
 int job(int argc, char** argv, const char* root) {
@@ -65,7 +81,11 @@ int main(int argc, char** argv) {
     return job<folder, two_nodes, transfer, local::cpu, register_model<"tl-transfer">>(
         argc, argv, folder_root);
   if (which == "tl_misfit") return job<folder, two_nodes, misfit>(argc, argv, folder_root);
+  if (which == "gated")
+    return job<fashion, distributed<PyTorch, nodes<1>, procs<2>>,
+               train<models::user<gated_cnn>, epochs<1>, adam, experiment<"local-test">>,
+               local::cpu, export_onnx<opset<17>>>(argc, argv, fashion_root);
   std::cerr << "local_job: set TRELLIS_TEST_JOB to per_process, per_node, mpi, restart, "
-               "two_epochs, cuda, folder, tl_base, tl_transfer or tl_misfit\n";
+               "two_epochs, cuda, folder, tl_base, tl_transfer, tl_misfit or gated\n";
   return 2;
 }

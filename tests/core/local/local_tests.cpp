@@ -478,3 +478,18 @@ TEST_CASE("a transfer_from that cannot work fails in --dry-run, before anything 
   // Nothing ever started: no run folder, no rank.
   CHECK_FALSE(fs::exists(workspace / "runs"));
 }
+
+TEST_CASE("a model export_onnx cannot export is refused by the plan, before training",
+          "[onnx_up_front]") {
+  job j("gated", {}, {"--dry-run"});
+  const auto status = j.wait(120s);
+  INFO(j.out());
+  CHECK(status.code == 1);
+  CHECK_THAT(j.out(), Catch::Contains("[FAILED] export_onnx.model: export_onnx: ") &&
+                          Catch::Contains("aten::sigmoid"));
+  job run("gated");
+  CHECK(run.wait(120s).code == 1);
+  CHECK_THAT(run.out(), Catch::Contains("check export_onnx.model failed") &&
+                            Catch::Contains("nothing was started"));
+  CHECK_FALSE(fs::exists(run.run()));
+}
