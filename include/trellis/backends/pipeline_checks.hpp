@@ -44,7 +44,7 @@ plan::machine_check check_onnx_export(const Pipeline& p) {
     c.detail = fmt::format("{} becomes {} ONNX nodes at opset {} ({})",
                            plan::to_std(V::trn::model::name), total, options.opset, counts);
   } catch (const std::exception& e) {
-    c.detail = fmt::format("export_onnx: {}", e.what());
+    c.detail = e.what();  // "[trellis] export_onnx: cannot export ..., naming the layer"
   }
   return c;
 }

@@ -485,7 +485,7 @@ TEST_CASE("a model export_onnx cannot export is refused by the plan, before trai
   const auto status = j.wait(120s);
   INFO(j.out());
   CHECK(status.code == 1);
-  CHECK_THAT(j.out(), Catch::Contains("[FAILED] export_onnx.model: export_onnx: ") &&
+  CHECK_THAT(j.out(), Catch::Contains("[FAILED] export_onnx.model: [trellis] export_onnx: ") &&
                           Catch::Contains("aten::sigmoid"));
   job run("gated");
   CHECK(run.wait(120s).code == 1);
