@@ -4,22 +4,24 @@
 # LibTorch (once per node, or once for all when TRELLIS_BUILD_CACHE is shared), then runs it in
 # worker mode with Azure's variables; rank 0 then copies outputs/ into the model output.
 #
-#   bash backends/azure/job.sh --target NAME [--model-output DIR] [--per-node P] -- [PROGRAM ARGS]
+#   bash backends/azure/job.sh --target NAME [--model-output DIR] [--per-node P] [--data DIR] -- [ARGS]
 #
 #   --target        the CMake target of the pipeline program
 #   --model-output  the job's model output (${{outputs.model}}); rank 0 copies outputs/ into it
 #   --per-node P    Azure starts one process per node; the program's node launcher starts P ranks
+#   --data DIR      the dataset folder in the snapshot, which the program reads but the build does not
 #   TRELLIS_JOB_CMAKE_ARGS  -D options of the build (the driver passes those of its own build)
 #   TRELLIS_BUILD_CACHE     a folder the job's processes (and later jobs) share to build in; the
 #                           build is keyed by the sources, the options, the compiler and LibTorch
 set -euo pipefail
 
-target="" model_output="" per_node=""
+target="" model_output="" per_node="" data=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target=$2; shift 2 ;;
     --model-output) model_output=$2; shift 2 ;;
     --per-node) per_node=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "job.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -45,12 +47,13 @@ for python in python3 python; do
   break
 done
 
-# The build's key: every source file (not what jobs write here), the options, compiler, LibTorch.
+# The build's key: every file of the snapshot but the dataset and what runs write here, the
+# options, the compiler and LibTorch; new data alone does not rebuild.
 key=$( {
   find . -type f \
     -not -path './outputs/*' -not -path './logs/*' -not -path './user_logs/*' -not -path './system_logs/*' \
     -not -path './checkpoints/*' -not -path './.trellis-build/*' -not -path './mlruns/*' \
-    -not -name metrics.jsonl -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    ${data:+-not -path "./${data%/}/*"} -not -name metrics.jsonl -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
   echo "$target ${TRELLIS_JOB_CMAKE_ARGS:-} $torch_prefix"
   c++ --version 2>&1 | head -1
 } | sha256sum | cut -c1-16 )

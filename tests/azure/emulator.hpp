@@ -125,6 +125,18 @@ class emulator {
   std::string base_;
 };
 
+/// The processes still running with their working folder under `folder` (a job's ranks).
+inline std::vector<std::string> processes_under(const fs::path& folder) {
+  std::vector<std::string> found;
+  const std::string prefix = fs::weakly_canonical(folder).string() + "/";
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::error_code ec;
+    const auto cwd = fs::read_symlink(e.path() / "cwd", ec);
+    if (!ec && (cwd.string() + "/").starts_with(prefix)) found.push_back(e.path().filename().string());
+  }
+  return found;
+}
+
 /// Every file under `root` (and the extra files) that contains `secret`.
 inline std::vector<std::string> files_containing(const std::vector<fs::path>& roots, const std::string& secret) {
   std::vector<std::string> found;

@@ -98,7 +98,8 @@ TEST_CASE("--dry-run writes every request body and an equivalent job.yml, withou
   CHECK(job["environmentVariables"]["LOCAL_WORLD_SIZE"] == "1");
   CHECK(job["computeId"] == emulator::workspace_path() + "/computes/cpu-cluster");
   CHECK_THAT(job["command"].get<std::string>(),
-             Catch::StartsWith("bash backends/azure/job.sh --target azure_job --model-output ${{outputs.model}} --") &&
+             Catch::StartsWith("bash backends/azure/job.sh --target azure_job --model-output ${{outputs.model}} "
+                               "--data tests/azure/data/tiny-shapes --") &&
                  Catch::EndsWith("--set=dataset.root=tests/azure/data/tiny-shapes"));
   const auto yml = read_file(out / "job.yml");
   for (const char* line : {"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json",
@@ -246,6 +247,7 @@ TEST_CASE("a rank that fails in the job fails the run, with that rank's log", "[
   CHECK_THAT(out, Catch::Contains("ended Failed: Execution failed") && Catch::Contains("[trellis] rank 1 failed; its log is"));
   CHECK_THAT(out, Catch::Contains("[trellis] rank 1: error:") && Catch::Contains("tiny-shapes/train/"));
   CHECK(state["models"].empty());
+  CHECK(azure_test::processes_under(state["jobs"][job]["folder"].get<std::string>()).empty());  // rank 0 stopped too
   check_no_secrets(emu, {d.output_file(), emu.log_file(), emu.state_dir(), dir / "ws"}, state);
 }
 
@@ -269,6 +271,7 @@ TEST_CASE("Ctrl-C cancels the job in Azure and the driver exits non-zero", "[int
   CHECK_THAT(d.output(), Catch::Contains("interrupted: canceling job " + job) && Catch::Contains("job " + job + " canceled"));
   const auto state = emu.state();
   CHECK(state["jobs"][job]["status"] == "Canceled");
+  CHECK(azure_test::processes_under(state["jobs"][job]["folder"].get<std::string>()).empty());
   bool cancel_sent = false;
   for (const auto& r : state["requests"])
     cancel_sent |= r["method"] == "POST" && r["path"].get<std::string>().ends_with("/jobs/" + job + "/cancel");

@@ -234,6 +234,9 @@ inline submission make_submission(const pipeline_inputs& in, const plan::run_pla
             "asset and use .root = \"azureml:<name>:<version>\"",
             in.dataset_root, s.project.source_dir.string()));
       args.push_back("--set=dataset.root=" + relative.generic_string());
+      // job.sh leaves the data out of its build's key: new data alone does not rebuild.
+      const auto separator = std::find(args.begin(), args.end(), "--");
+      args.insert(separator, {"--data", relative.generic_string()});
     }
   }
   for (const auto& a : args) {
