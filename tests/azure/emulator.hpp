@@ -4,18 +4,17 @@
 #pragma once
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
-#include <vector>
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <trellis/backends/azure/http.hpp>
 #include <trellis/core/process/child.hpp>
+#include <vector>
 
 namespace azure_test {
 
@@ -55,17 +54,19 @@ class emulator {
   static constexpr const char* tenant = "11111111-2222-3333-4444-555555555555";
   static constexpr const char* client_id = "22222222-3333-4444-5555-666666666666";
 
-  emulator(const fs::path& dir, emulator_options options = {}) : dir_{dir}, options_{std::move(options)} {
+  emulator(const fs::path& dir, emulator_options options = {})
+      : dir_{dir}, options_{std::move(options)} {
     fs::create_directories(dir_);
-    std::vector<std::string> argv{TRELLIS_AZURE_PYTHON,
-                                  "-B",
-                                  std::string{TRELLIS_AZURE_TEST_DIR} + "/emulator/azureml_emulator.py",
-                                  "--spec=" + std::string{TRELLIS_AZURE_TEST_DIR} + "/spec/2025-09-01",
-                                  "--state=" + (dir_ / "state").string(),
-                                  "--ready-file=" + (dir_ / "ready").string(),
-                                  "--client-secret=" + options_.client_secret,
-                                  "--issue-token=" + options_.token,
-                                  "--compute-polls=" + std::to_string(options_.compute_polls)};
+    std::vector<std::string> argv{
+        TRELLIS_AZURE_PYTHON,
+        "-B",
+        std::string{TRELLIS_AZURE_TEST_DIR} + "/emulator/azureml_emulator.py",
+        "--spec=" + std::string{TRELLIS_AZURE_TEST_DIR} + "/spec/2025-09-01",
+        "--state=" + (dir_ / "state").string(),
+        "--ready-file=" + (dir_ / "ready").string(),
+        "--client-secret=" + options_.client_secret,
+        "--issue-token=" + options_.token,
+        "--compute-polls=" + std::to_string(options_.compute_polls)};
     for (const auto& e : options_.job_env) argv.push_back("--job-env=" + e);
     process_ = trellis::core::process::child::spawn({argv, {}, log_file(), false});
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
@@ -94,17 +95,23 @@ class emulator {
   json state() const { return json::parse(request("GET", "/_emulator/state", "").body); }
 
   /// {"responses": [{method, path (regex), status, times, retry_after, drop}], "jobs": {...}}
-  void faults(const json& f) const { REQUIRE(request("POST", "/_emulator/faults", f.dump()).status == 200); }
+  void faults(const json& f) const {
+    REQUIRE(request("POST", "/_emulator/faults", f.dump()).status == 200);
+  }
 
   /// The variables a driver needs to reach this emulator with client credentials.
   [[nodiscard]] std::map<std::string, std::string> driver_env() const {
-    return {{"TRELLIS_AZURE_ARM_ENDPOINT", base_}, {"AZURE_AUTHORITY_HOST", base_},
-            {"AZURE_TENANT_ID", tenant},           {"AZURE_CLIENT_ID", client_id},
-            {"AZURE_CLIENT_SECRET", options_.client_secret}, {"AZURE_ACCESS_TOKEN", ""}};
+    return {{"TRELLIS_AZURE_ARM_ENDPOINT", base_},
+            {"AZURE_AUTHORITY_HOST", base_},
+            {"AZURE_TENANT_ID", tenant},
+            {"AZURE_CLIENT_ID", client_id},
+            {"AZURE_CLIENT_SECRET", options_.client_secret},
+            {"AZURE_ACCESS_TOKEN", ""}};
   }
   /// The flags that name the emulated workspace.
   [[nodiscard]] static std::vector<std::string> workspace_flags() {
-    return {std::string{"--subscription="} + subscription, std::string{"--resource-group="} + resource_group,
+    return {std::string{"--subscription="} + subscription,
+            std::string{"--resource-group="} + resource_group,
             std::string{"--azure-workspace="} + workspace};
   }
   [[nodiscard]] static std::string workspace_path() {
@@ -112,7 +119,8 @@ class emulator {
            "/providers/Microsoft.MachineLearningServices/workspaces/" + workspace;
   }
 
-  trellis::backends::azure::http_response request(const std::string& method, const std::string& path,
+  trellis::backends::azure::http_response request(const std::string& method,
+                                                  const std::string& path,
                                                   const std::string& body) const {
     trellis::backends::azure::http_client http;
     return http.send({method, base_ + path, {"Content-Type: application/json"}, body});
@@ -132,13 +140,15 @@ inline std::vector<std::string> processes_under(const fs::path& folder) {
   for (const auto& e : fs::directory_iterator("/proc")) {
     std::error_code ec;
     const auto cwd = fs::read_symlink(e.path() / "cwd", ec);
-    if (!ec && (cwd.string() + "/").starts_with(prefix)) found.push_back(e.path().filename().string());
+    if (!ec && (cwd.string() + "/").starts_with(prefix))
+      found.push_back(e.path().filename().string());
   }
   return found;
 }
 
 /// Every file under `root` (and the extra files) that contains `secret`.
-inline std::vector<std::string> files_containing(const std::vector<fs::path>& roots, const std::string& secret) {
+inline std::vector<std::string> files_containing(const std::vector<fs::path>& roots,
+                                                 const std::string& secret) {
   std::vector<std::string> found;
   for (const auto& root : roots) {
     if (fs::is_regular_file(root)) {
@@ -147,7 +157,8 @@ inline std::vector<std::string> files_containing(const std::vector<fs::path>& ro
     }
     if (!fs::exists(root)) continue;
     for (const auto& e : fs::recursive_directory_iterator(root))
-      if (e.is_regular_file() && read_file(e.path()).find(secret) != std::string::npos) found.push_back(e.path().string());
+      if (e.is_regular_file() && read_file(e.path()).find(secret) != std::string::npos)
+        found.push_back(e.path().string());
   }
   return found;
 }

@@ -32,7 +32,9 @@ struct driver {
   fs::path dir;
   process::child proc;
 
-  driver(const fs::path& d, std::map<std::string, std::string> env, std::vector<std::string> extra = {}) : dir{d} {
+  driver(const fs::path& d, std::map<std::string, std::string> env,
+         std::vector<std::string> extra = {})
+      : dir{d} {
     fs::create_directories(dir);
     std::vector<std::string> argv{TRELLIS_AZURE_JOB, "--workspace=" + (dir / "ws").string()};
     for (auto& f : emulator::workspace_flags()) argv.push_back(f);
@@ -79,53 +81,65 @@ void check_no_secrets(const emulator& emu, const std::vector<fs::path>& places, 
 
 }  // namespace
 
-TEST_CASE("--dry-run writes every request body and an equivalent job.yml, without any network", "[dry_run]") {
+TEST_CASE("--dry-run writes every request body and an equivalent job.yml, without any network",
+          "[dry_run]") {
   const auto dir = azure_test::work_dir("dry-run");
   // Endpoints nobody listens on: a dry run must not need them.
-  driver d(dir, {{"TRELLIS_AZURE_ARM_ENDPOINT", "http://127.0.0.1:9"}, {"AZURE_ACCESS_TOKEN", ""}}, {"--dry-run"});
+  driver d(dir, {{"TRELLIS_AZURE_ARM_ENDPOINT", "http://127.0.0.1:9"}, {"AZURE_ACCESS_TOKEN", ""}},
+           {"--dry-run"});
   const auto status = d.wait(60s);
   INFO(d.output());
   REQUIRE(status.success());
   const fs::path out = dir / "ws" / "dry-run" / "azure";
-  for (const char* f : {"environment.json", "code_start_pending_upload.json", "code.json", "compute.json", "job.json",
-                        "model.json", "requests.txt", "job.yml", "compute.yml", "conda.yml", "snapshot.txt"})
+  for (const char* f : {"environment.json", "code_start_pending_upload.json", "code.json",
+                        "compute.json", "job.json", "model.json", "requests.txt", "job.yml",
+                        "compute.yml", "conda.yml", "snapshot.txt"})
     CHECK(fs::is_regular_file(out / f));
 
   const auto job = json::parse(read_file(out / "job.json"))["properties"];
-  CHECK(job["distribution"] == json({{"distributionType", "PyTorch"}, {"processCountPerInstance", 1}}));
+  CHECK(job["distribution"] ==
+        json({{"distributionType", "PyTorch"}, {"processCountPerInstance", 1}}));
   CHECK(job["resources"]["instanceCount"] == 2);
   CHECK(job["experimentName"] == "azure-e2e");
   CHECK(job["environmentVariables"]["LOCAL_WORLD_SIZE"] == "1");
   CHECK(job["computeId"] == emulator::workspace_path() + "/computes/cpu-cluster");
   CHECK_THAT(job["command"].get<std::string>(),
-             Catch::StartsWith("bash backends/azure/job.sh --target azure_job --model-output ${{outputs.model}} "
-                               "--data tests/azure/data/tiny-shapes --") &&
+             Catch::StartsWith(
+                 "bash backends/azure/job.sh --target azure_job --model-output ${{outputs.model}} "
+                 "--data tests/azure/data/tiny-shapes --") &&
                  Catch::EndsWith("--set=dataset.root=tests/azure/data/tiny-shapes"));
   const auto yml = read_file(out / "job.yml");
-  for (const char* line : {"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json",
-                           "type: command", "distribution:\n  type: pytorch\n  process_count_per_instance: 1",
-                           "resources:\n  instance_count: 2", "compute: \"azureml:cpu-cluster\"",
-                           "experiment_name: \"azure-e2e\"", "conda_file: conda.yml", "limits:\n  timeout: 86400",
-                           "outputs:\n  model:\n    type: custom_model\n    mode: upload"})
+  for (const char* line :
+       {"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json",
+        "type: command", "distribution:\n  type: pytorch\n  process_count_per_instance: 1",
+        "resources:\n  instance_count: 2", "compute: \"azureml:cpu-cluster\"",
+        "experiment_name: \"azure-e2e\"", "conda_file: conda.yml", "limits:\n  timeout: 86400",
+        "outputs:\n  model:\n    type: custom_model\n    mode: upload"})
     CHECK_THAT(yml, Catch::Contains(line));
-  CHECK_THAT(yml, Catch::Contains("code: \"" + fs::weakly_canonical(TRELLIS_SOURCE_DIR).string() + "\""));
+  CHECK_THAT(
+      yml, Catch::Contains("code: \"" + fs::weakly_canonical(TRELLIS_SOURCE_DIR).string() + "\""));
   const auto listing = read_file(out / "snapshot.txt");
-  CHECK_THAT(listing, Catch::Contains("\tbackends/azure/job.sh\n") && Catch::Contains("\ttests/azure/data/tiny-shapes/val/c/3.png\n"));
+  CHECK_THAT(listing, Catch::Contains("\tbackends/azure/job.sh\n") &&
+                          Catch::Contains("\ttests/azure/data/tiny-shapes/val/c/3.png\n"));
   CHECK_THAT(listing, !Catch::Contains("\tbuild") && !Catch::Contains(".git/"));
 
   // The same bodies through the schemas the emulator checks.
   const fs::path bodies = dir / "bodies";
   fs::create_directories(bodies);
   for (const auto& [file, resource] : std::map<std::string, std::string>{
-           {"environment.json", "workspaces_environments_versions"}, {"code.json", "workspaces_codes_versions"},
-           {"compute.json", "workspaces_computes"}, {"job.json", "workspaces_jobs"},
-           {"model.json", "workspaces_models_versions"}, {"code_start_pending_upload.json", "PendingUploadRequestDto"}})
+           {"environment.json", "workspaces_environments_versions"},
+           {"code.json", "workspaces_codes_versions"},
+           {"compute.json", "workspaces_computes"},
+           {"job.json", "workspaces_jobs"},
+           {"model.json", "workspaces_models_versions"},
+           {"code_start_pending_upload.json", "PendingUploadRequestDto"}})
     fs::copy_file(out / file, bodies / (resource + "__dry_run.json"));
-  const auto run = azure_test::run_python({std::string{TRELLIS_AZURE_TEST_DIR} + "/validate_bodies.py",
-                                           std::string{TRELLIS_AZURE_TEST_DIR} + "/spec/2025-09-01",
-                                           std::string{trellis::backends::azure::api_version}, bodies.string(),
-                                           (dir / "result.json").string()},
-                                          dir / "validate.log");
+  const auto run =
+      azure_test::run_python({std::string{TRELLIS_AZURE_TEST_DIR} + "/validate_bodies.py",
+                              std::string{TRELLIS_AZURE_TEST_DIR} + "/spec/2025-09-01",
+                              std::string{trellis::backends::azure::api_version}, bodies.string(),
+                              (dir / "result.json").string()},
+                             dir / "validate.log");
   REQUIRE(run.status.success());
   const auto result = json::parse(read_file(dir / "result.json"));
   for (const auto& [file, errors] : result.items()) {
@@ -134,7 +148,8 @@ TEST_CASE("--dry-run writes every request body and an equivalent job.yml, withou
   }
 }
 
-TEST_CASE("refused credentials and a missing workspace stop the driver with a clear message", "[auth]") {
+TEST_CASE("refused credentials and a missing workspace stop the driver with a clear message",
+          "[auth]") {
   const auto dir = azure_test::work_dir("auth");
   emulator emu(dir / "emulator");
   {
@@ -145,7 +160,8 @@ TEST_CASE("refused credentials and a missing workspace stop the driver with a cl
     const auto status = d.wait(120s);
     INFO(d.output());
     CHECK(status.code == 1);
-    CHECK_THAT(d.output(), Catch::Contains("Azure refused the access token from AZURE_ACCESS_TOKEN (HTTP 401"));
+    CHECK_THAT(d.output(),
+               Catch::Contains("Azure refused the access token from AZURE_ACCESS_TOKEN (HTTP 401"));
     CHECK(azure_test::files_containing({d.output_file(), emu.log_file()}, wrong).empty());
   }
   {
@@ -155,34 +171,44 @@ TEST_CASE("refused credentials and a missing workspace stop the driver with a cl
     const auto status = d.wait(120s);
     INFO(d.output());
     CHECK(status.code == 1);
-    CHECK_THAT(d.output(), Catch::Contains("refused client credentials (AZURE_CLIENT_ID " + std::string{emulator::client_id}));
-    CHECK(azure_test::files_containing({d.output_file(), emu.log_file()}, env["AZURE_CLIENT_SECRET"]).empty());
+    CHECK_THAT(d.output(), Catch::Contains("refused client credentials (AZURE_CLIENT_ID " +
+                                           std::string{emulator::client_id}));
+    CHECK(
+        azure_test::files_containing({d.output_file(), emu.log_file()}, env["AZURE_CLIENT_SECRET"])
+            .empty());
   }
   {
     driver d(dir / "workspace", emu.driver_env(), {"--azure-workspace=elsewhere"});
     const auto status = d.wait(120s);
     INFO(d.output());
     CHECK(status.code == 1);
-    CHECK_THAT(d.output(), Catch::Contains("Azure ML workspace 'elsewhere' was not found in resource group 'trellis-rg'"));
+    CHECK_THAT(d.output(),
+               Catch::Contains(
+                   "Azure ML workspace 'elsewhere' was not found in resource group 'trellis-rg'"));
   }
   CHECK(emu.state()["jobs"].empty());
 }
 
-TEST_CASE("a job runs to Completed through throttling; outputs, model version and MLflow metrics come back", "[e2e]") {
+TEST_CASE(
+    "a job runs to Completed through throttling; outputs, model version and MLflow metrics come "
+    "back",
+    "[e2e]") {
   const auto dir = azure_test::work_dir("e2e");
   emulator emu(dir / "emulator", job_emulator());
-  emu.faults({{"responses",
-               {{{"method", "PUT"}, {"path", "/jobs/"}, {"status", 429}, {"times", 2}, {"retry_after", 1}},
-                {{"method", "GET"}, {"path", "/computeOperationsStatus/"}, {"status", 503}, {"times", 1}},
-                {{"method", "PUT"}, {"path", "^/blob/"}, {"status", 503}, {"times", 2}},
-                {{"method", "PUT"}, {"path", "/codes/"}, {"drop", true}, {"times", 1}}}}});
+  emu.faults(
+      {{"responses",
+        {{{"method", "PUT"}, {"path", "/jobs/"}, {"status", 429}, {"times", 2}, {"retry_after", 1}},
+         {{"method", "GET"}, {"path", "/computeOperationsStatus/"}, {"status", 503}, {"times", 1}},
+         {{"method", "PUT"}, {"path", "^/blob/"}, {"status", 503}, {"times", 2}},
+         {{"method", "PUT"}, {"path", "/codes/"}, {"drop", true}, {"times", 1}}}}});
   const auto start = std::chrono::steady_clock::now();
   driver d(dir, emu.driver_env());
   const auto status = d.wait(840s);
   const auto out = d.output();
   INFO(out << "\n--- emulator ---\n" << emu.log());
   REQUIRE(status.success());
-  WARN("e2e driver time: " << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s");
+  WARN("e2e driver time: "
+       << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s");
 
   const auto job = job_name_in(out);
   REQUIRE_FALSE(job.empty());
@@ -197,15 +223,19 @@ TEST_CASE("a job runs to Completed through throttling; outputs, model version an
       if (path.find(part) != std::string::npos) answers[part].push_back(r["status"]);
   }
   CHECK(answers["/jobs/"].size() >= 3);
-  CHECK(std::vector<long>(answers["/jobs/"].begin(), answers["/jobs/"].begin() + 3) == std::vector<long>{429, 429, 201});
+  CHECK(std::vector<long>(answers["/jobs/"].begin(), answers["/jobs/"].begin() + 3) ==
+        std::vector<long>{429, 429, 201});
   CHECK(answers["/computeOperationsStatus/"].front() == 503);
   CHECK_THAT(emu.log(), Catch::Contains("/codes/") && Catch::Contains("connection dropped"));
 
   // The emulated job built the program and ran 2 nodes x 1 process with Azure's variables.
   const fs::path run = dir / "ws" / "runs" / job;
-  const auto rank0 = read_file(run / "logs" / "rank_0.log"), rank1 = read_file(run / "logs" / "rank_1.log");
-  CHECK_THAT(rank0, Catch::Contains("[trellis] rank 0 of 2: local_rank 0 of 1, node 0, device cpu (gloo)"));
-  CHECK_THAT(rank1, Catch::Contains("[trellis] rank 1 of 2: local_rank 0 of 1, node 1, device cpu (gloo)"));
+  const auto rank0 = read_file(run / "logs" / "rank_0.log"),
+             rank1 = read_file(run / "logs" / "rank_1.log");
+  CHECK_THAT(rank0, Catch::Contains(
+                        "[trellis] rank 0 of 2: local_rank 0 of 1, node 0, device cpu (gloo)"));
+  CHECK_THAT(rank1, Catch::Contains(
+                        "[trellis] rank 1 of 2: local_rank 0 of 1, node 1, device cpu (gloo)"));
   CHECK_THAT(out, Catch::Contains("[trellis] rank 0 of 2"));  // rank 0's log was streamed
   CHECK(fs::file_size(run / "outputs" / "model.pt") > 1000);
 
@@ -226,7 +256,8 @@ TEST_CASE("a job runs to Completed through throttling; outputs, model version an
   CHECK(record["status"] == "Completed");
   CHECK(record["model"]["version"] == "1");
   CHECK(record["metrics"].size() == state["metrics"][job].size());
-  CHECK_THAT(record["studio_url"].get<std::string>(), Catch::StartsWith("https://ml.azure.com/runs/" + job));
+  CHECK_THAT(record["studio_url"].get<std::string>(),
+             Catch::StartsWith("https://ml.azure.com/runs/" + job));
 
   check_no_secrets(emu, {d.output_file(), emu.log_file(), emu.state_dir(), dir / "ws"}, state);
 }
@@ -235,7 +266,8 @@ TEST_CASE("a rank that fails in the job fails the run, with that rank's log", "[
   const auto dir = azure_test::work_dir("job-failure");
   emulator emu(dir / "emulator", job_emulator());
   // Node 1's copy of the training images is damaged: rank 1 cannot decode them.
-  emu.faults({{"jobs", {{"corrupt", {{"node", 1}, {"path", "tests/azure/data/tiny-shapes/train"}}}}}});
+  emu.faults(
+      {{"jobs", {{"corrupt", {{"node", 1}, {"path", "tests/azure/data/tiny-shapes/train"}}}}}});
   driver d(dir, emu.driver_env());
   const auto status = d.wait(840s);
   const auto out = d.output();
@@ -244,10 +276,13 @@ TEST_CASE("a rank that fails in the job fails the run, with that rank's log", "[
   const auto job = job_name_in(out);
   const auto state = emu.state();
   CHECK(state["jobs"][job]["status"] == "Failed");
-  CHECK_THAT(out, Catch::Contains("ended Failed: Execution failed") && Catch::Contains("[trellis] rank 1 failed; its log is"));
-  CHECK_THAT(out, Catch::Contains("[trellis] rank 1: error:") && Catch::Contains("tiny-shapes/train/"));
+  CHECK_THAT(out, Catch::Contains("ended Failed: Execution failed") &&
+                      Catch::Contains("[trellis] rank 1 failed; its log is"));
+  CHECK_THAT(out,
+             Catch::Contains("[trellis] rank 1: error:") && Catch::Contains("tiny-shapes/train/"));
   CHECK(state["models"].empty());
-  CHECK(azure_test::processes_under(state["jobs"][job]["folder"].get<std::string>()).empty());  // rank 0 stopped too
+  CHECK(azure_test::processes_under(state["jobs"][job]["folder"].get<std::string>())
+            .empty());  // rank 0 stopped too
   check_no_secrets(emu, {d.output_file(), emu.log_file(), emu.state_dir(), dir / "ws"}, state);
 }
 
@@ -268,12 +303,14 @@ TEST_CASE("Ctrl-C cancels the job in Azure and the driver exits non-zero", "[int
   ::kill(d.proc.pid(), SIGINT);  // the driver only, as a terminal's Ctrl-C would reach it
   const auto status = d.wait(120s);
   CHECK(status.code == 130);
-  CHECK_THAT(d.output(), Catch::Contains("interrupted: canceling job " + job) && Catch::Contains("job " + job + " canceled"));
+  CHECK_THAT(d.output(), Catch::Contains("interrupted: canceling job " + job) &&
+                             Catch::Contains("job " + job + " canceled"));
   const auto state = emu.state();
   CHECK(state["jobs"][job]["status"] == "Canceled");
   CHECK(azure_test::processes_under(state["jobs"][job]["folder"].get<std::string>()).empty());
   bool cancel_sent = false;
   for (const auto& r : state["requests"])
-    cancel_sent |= r["method"] == "POST" && r["path"].get<std::string>().ends_with("/jobs/" + job + "/cancel");
+    cancel_sent |=
+        r["method"] == "POST" && r["path"].get<std::string>().ends_with("/jobs/" + job + "/cancel");
   CHECK(cancel_sent);
 }

@@ -3,9 +3,8 @@
 #pragma once
 #include <filesystem>
 #include <string>
-#include <vector>
-
 #include <trellis/core/process/child.hpp>
+#include <vector>
 
 #include "emulator.hpp"
 

@@ -153,6 +153,12 @@ class Emulator:
     def arm_id(self, relative):
         return self.ws_path + "/" + relative
 
+    def stored(self, store, key, relative, kind):
+        """The GET answer for a stored resource, or ARM's 404."""
+        if key not in store:
+            raise ApiError(404, "ResourceNotFound", "Could not find resource with ID: %s" % self.arm_id(relative))
+        return 200, self.resource(relative, store[key], kind), {}
+
     def resource(self, relative, body, kind):
         out = {"id": self.arm_id(relative), "name": relative.rsplit("/", 1)[-1],
                "type": "Microsoft.MachineLearningServices/workspaces/" + kind}
@@ -193,9 +199,7 @@ class Emulator:
         key = (m["name"], m["version"])
         relative = "environments/%s/versions/%s" % key
         if request["method"] == "GET":
-            if key not in self.environments:
-                raise ApiError(404, "UserError", "Could not find asset with ID: %s" % self.arm_id(relative))
-            return 200, self.resource(relative, self.environments[key], "environments/versions"), {}
+            return self.stored(self.environments, key, relative, "environments/versions")
         body = self.validated(request, "workspaces_environments_versions", m["version"])
         props = body["properties"]
         if not props.get("image") and not props.get("build"):
@@ -271,9 +275,7 @@ class Emulator:
         key = (m["name"], m["version"])
         relative = "codes/%s/versions/%s" % key
         if request["method"] == "GET":
-            if key not in self.codes:
-                raise ApiError(404, "UserError", "Could not find asset with ID: %s" % self.arm_id(relative))
-            return 200, self.resource(relative, self.codes[key], "codes/versions"), {}
+            return self.stored(self.codes, key, relative, "codes/versions")
         body = self.validated(request, "workspaces_codes_versions", m["version"])
         uri = body["properties"].get("codeUri", "")
         upload = uri[len(self.base) + len("/blob/"):] if uri.startswith(self.base + "/blob/") else None
@@ -289,9 +291,7 @@ class Emulator:
         m = request["match"]
         relative = "computes/" + m["name"]
         if request["method"] == "GET":
-            if m["name"] not in self.computes:
-                raise ApiError(404, "ResourceNotFound", "Compute %s not found" % m["name"])
-            return 200, self.resource(relative, self.computes[m["name"]], "computes"), {}
+            return self.stored(self.computes, m["name"], relative, "computes")
         body = self.validated(request, "workspaces_computes", m["name"])
         if body.get("location") != self.args.location:
             raise ApiError(400, "BadRequest", "The compute location must be the workspace's (%s)" % self.args.location)
@@ -437,9 +437,7 @@ class Emulator:
         key = (m["name"], m["version"])
         relative = "models/%s/versions/%s" % key
         if request["method"] == "GET":
-            if key not in self.models:
-                raise ApiError(404, "UserError", "Model %s:%s not found" % key)
-            return 200, self.resource(relative, self.models[key], "models/versions"), {}
+            return self.stored(self.models, key, relative, "models/versions")
         body = self.validated(request, "workspaces_models_versions", m["version"])
         uri = body["properties"].get("modelUri", "")
         found = re.fullmatch(r"azureml://jobs/([^/]+)/outputs/([A-Za-z0-9_]+)", uri)

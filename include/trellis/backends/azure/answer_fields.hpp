@@ -2,9 +2,8 @@
 // type than documented, and each of those reads as "absent" instead of throwing.
 #pragma once
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace trellis::backends::azure {
 
@@ -18,7 +17,9 @@ inline std::string text_of(const nlohmann::json& object, const char* key) {
 /// The object (or array) at `key`, or an empty one.
 inline nlohmann::json part_of(const nlohmann::json& object, const char* key, bool array = false) {
   if (object.is_object())
-    if (const auto it = object.find(key); it != object.end() && (array ? it->is_array() : it->is_object())) return *it;
+    if (const auto it = object.find(key);
+        it != object.end() && (array ? it->is_array() : it->is_object()))
+      return *it;
   return array ? nlohmann::json::array() : nlohmann::json::object();
 }
 

@@ -3,16 +3,16 @@
 // the credential source, 404 on the workspace names the workspace), and the asynchronous
 // operations ARM answers with Azure-AsyncOperation or Location headers waited for.
 #pragma once
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "trellis/backends/azure/answer_fields.hpp"
 #include "trellis/backends/azure/credentials.hpp"
@@ -42,14 +42,16 @@ inline std::string arm_error_text(const http_response& r) {
 
 class arm_client {
  public:
-  arm_client(http_client& http, credential& cred, workspace_ref ws, std::string endpoint = arm_endpoint())
+  arm_client(http_client& http, credential& cred, workspace_ref ws,
+             std::string endpoint = arm_endpoint())
       : http_{&http}, cred_{&cred}, ws_{std::move(ws)}, endpoint_{std::move(endpoint)} {}
 
   [[nodiscard]] const workspace_ref& workspace() const { return ws_; }
   [[nodiscard]] http_client& http() const { return *http_; }
   [[nodiscard]] const credential& cred() const { return *cred_; }
 
-  /// The ARM id of a workspace resource: relative "computes/gpu" gives /subscriptions/.../computes/gpu.
+  /// The ARM id of a workspace resource: relative "computes/gpu" gives
+  /// /subscriptions/.../computes/gpu.
   [[nodiscard]] std::string id(const std::string& relative) const {
     return relative.empty() ? ws_.path() : ws_.path() + "/" + relative;
   }
@@ -58,15 +60,19 @@ class arm_client {
   json workspace_resource() {
     const auto r = send("GET", url_of(""), {});
     if (r.status == 404)
-      throw arm_error(404, fmt::format("Azure ML workspace '{}' was not found in resource group '{}' of "
-                                       "subscription '{}'{} (HTTP 404 {})",
-                                       ws_.name, ws_.resource_group, ws_.subscription,
-                                       ws_.config_file.empty() ? "" : " (from " + ws_.config_file.string() + ")",
-                                       arm_error_text(r)));
+      throw arm_error(
+          404,
+          fmt::format("Azure ML workspace '{}' was not found in resource group '{}' of "
+                      "subscription '{}'{} (HTTP 404 {})",
+                      ws_.name, ws_.resource_group, ws_.subscription,
+                      ws_.config_file.empty() ? "" : " (from " + ws_.config_file.string() + ")",
+                      arm_error_text(r)));
     return checked("GET", "", r);
   }
 
-  json get(const std::string& relative) { return checked("GET", relative, send("GET", url_of(relative), {})); }
+  json get(const std::string& relative) {
+    return checked("GET", relative, send("GET", url_of(relative), {}));
+  }
 
   /// GET that answers nullopt for 404 (create-or-get).
   std::optional<json> get_if_exists(const std::string& relative) {
@@ -112,7 +118,8 @@ class arm_client {
     auto wait = std::chrono::milliseconds{500};
     for (bool first = true;; first = false) {
       const auto retry = detail::retry_after(started);
-      std::this_thread::sleep_for(first && retry.count() > 0 ? std::min(retry, std::chrono::milliseconds{10'000}) : wait);
+      std::this_thread::sleep_for(
+          first && retry.count() > 0 ? std::min(retry, std::chrono::milliseconds{10'000}) : wait);
       wait = std::min(wait * 2, std::chrono::milliseconds{10'000});
       const auto r = send("GET", url, {});
       if (!async.empty()) {
@@ -121,8 +128,10 @@ class arm_client {
         if (status == "Succeeded") return;
         if (status == "Failed" || status == "Canceled")
           throw arm_error(r.status, fmt::format("{} {}: {}", what, status,
-                                                body.contains("error") ? body["error"].dump() : "no error given"));
-        std::cout << fmt::format("[trellis] azure: {}: {}\n", what, status.empty() ? "in progress" : status)
+                                                body.contains("error") ? body["error"].dump()
+                                                                       : "no error given"));
+        std::cout << fmt::format("[trellis] azure: {}: {}\n", what,
+                                 status.empty() ? "in progress" : status)
                   << std::flush;
       } else if (r.status != 202) {
         checked("GET", redact(url), r);
@@ -135,12 +144,13 @@ class arm_client {
  private:
   [[nodiscard]] std::string url_of(const std::string& relative) const {
     const std::string path = id(relative);
-    return fmt::format("{}{}{}api-version={}", endpoint_, path, path.find('?') == std::string::npos ? "?" : "&",
-                       api_version);
+    return fmt::format("{}{}{}api-version={}", endpoint_, path,
+                       path.find('?') == std::string::npos ? "?" : "&", api_version);
   }
 
   http_response send(const std::string& method, const std::string& url, const std::string& body) {
-    http_request r{method, url, {"Authorization: Bearer " + cred_->token(), "Accept: application/json"}, body};
+    http_request r{
+        method, url, {"Authorization: Bearer " + cred_->token(), "Accept: application/json"}, body};
     if (method != "GET") r.headers.push_back("Content-Type: application/json");
     return http_->send(r);
   }
@@ -148,16 +158,20 @@ class arm_client {
   json checked(const std::string& method, const std::string& what, const http_response& r) {
     if (r.status == 401 || r.status == 403)
       throw auth_error(fmt::format(
-          "Azure refused the access token from {} (HTTP {} on {} {}: {}); {}", cred_->source(), r.status, method,
-          what.empty() ? "the workspace" : what, arm_error_text(r),
-          r.status == 401 ? "the token is invalid or expired: renew it (az login, or new client credentials)"
-                          : "the identity has no role that allows this on the workspace (e.g. AzureML Data Scientist)"));
+          "Azure refused the access token from {} (HTTP {} on {} {}: {}); {}", cred_->source(),
+          r.status, method, what.empty() ? "the workspace" : what, arm_error_text(r),
+          r.status == 401
+              ? "the token is invalid or expired: renew it (az login, or new client credentials)"
+              : "the identity has no role that allows this on the workspace (e.g. AzureML Data "
+                "Scientist)"));
     if (r.status / 100 != 2)
-      throw arm_error(r.status, fmt::format("HTTP {} on {} {}: {}", r.status, method, what.empty() ? "the workspace" : what,
-                                            arm_error_text(r)));
+      throw arm_error(r.status,
+                      fmt::format("HTTP {} on {} {}: {}", r.status, method,
+                                  what.empty() ? "the workspace" : what, arm_error_text(r)));
     if (r.body.empty()) return json::object();
     auto body = json::parse(r.body, nullptr, false);
-    if (body.is_discarded()) throw arm_error(r.status, fmt::format("{} {}: the answer is not JSON", method, what));
+    if (body.is_discarded())
+      throw arm_error(r.status, fmt::format("{} {}: the answer is not JSON", method, what));
     return body;
   }
 

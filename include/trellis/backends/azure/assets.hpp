@@ -3,13 +3,13 @@
 // Microsoft.MachineLearningServices at the pinned api-version, checked against Azure's published
 // schemas by tests/azure. The same values give --dry-run's files and the real requests.
 #pragma once
+#include <fmt/format.h>
+
 #include <cstddef>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace trellis::backends::azure {
 
@@ -22,18 +22,23 @@ struct environment_asset {
   bool curated = false;
   std::string name, version;  ///< custom: the version is a hash of image and conda file
   std::string image, conda_file;
-  std::string registry_id;    ///< curated: azureml://registries/azureml/environments/<name>/labels/latest
+  std::string
+      registry_id;  ///< curated: azureml://registries/azureml/environments/<name>/labels/latest
 
-  [[nodiscard]] std::string relative() const { return fmt::format("environments/{}/versions/{}", name, version); }
+  [[nodiscard]] std::string relative() const {
+    return fmt::format("environments/{}/versions/{}", name, version);
+  }
   [[nodiscard]] json body() const {
-    return {{"properties",
-             {{"description", "Built by trellis for a pipeline program: its image, and a conda file with what the job "
-                              "needs to build and run it"},
-              {"image", image},
-              {"condaFile", conda_file},
-              {"osType", "Linux"},
-              {"isAnonymous", false},
-              {"tags", {{"trellis", "environment"}}}}}};
+    return {
+        {"properties",
+         {{"description",
+           "Built by trellis for a pipeline program: its image, and a conda file with what the job "
+           "needs to build and run it"},
+          {"image", image},
+          {"condaFile", conda_file},
+          {"osType", "Linux"},
+          {"isAnonymous", false},
+          {"tags", {{"trellis", "environment"}}}}}};
   }
 };
 
@@ -42,16 +47,21 @@ struct code_asset {
   std::string name, version;
   std::size_t files = 0, bytes = 0;
 
-  [[nodiscard]] std::string relative() const { return fmt::format("codes/{}/versions/{}", name, version); }
+  [[nodiscard]] std::string relative() const {
+    return fmt::format("codes/{}/versions/{}", name, version);
+  }
   [[nodiscard]] static json start_upload_body(const std::string& upload_id) {
     return {{"pendingUploadId", upload_id}, {"pendingUploadType", "TemporaryBlobReference"}};
   }
   [[nodiscard]] json body(const std::string& code_uri) const {
-    return {{"properties",
-             {{"codeUri", code_uri},
-              {"description", "Sources of a trellis pipeline program, built on the cluster by backends/azure/job.sh"},
-              {"isAnonymous", false},
-              {"properties", {{"trellis.files", std::to_string(files)}, {"trellis.bytes", std::to_string(bytes)}}}}}};
+    return {
+        {"properties",
+         {{"codeUri", code_uri},
+          {"description",
+           "Sources of a trellis pipeline program, built on the cluster by backends/azure/job.sh"},
+          {"isAnonymous", false},
+          {"properties",
+           {{"trellis.files", std::to_string(files)}, {"trellis.bytes", std::to_string(bytes)}}}}}};
   }
 };
 
@@ -97,13 +107,15 @@ struct command_job {
         {"jobType", "Command"},
         {"displayName", display_name},
         {"experimentName", experiment},
-        {"description", "A trellis pipeline program, built from its sources and run in worker mode"},
+        {"description",
+         "A trellis pipeline program, built from its sources and run in worker mode"},
         {"tags", tags},
         {"computeId", compute_id},
         {"codeId", code_id},
         {"environmentId", environment_id},
         {"command", command},
-        {"distribution", {{"distributionType", distribution}, {"processCountPerInstance", processes_per_node}}},
+        {"distribution",
+         {{"distributionType", distribution}, {"processCountPerInstance", processes_per_node}}},
         {"resources", {{"instanceCount", nodes}}},
         {"environmentVariables", environment_variables},
         {"outputs",
@@ -111,7 +123,8 @@ struct command_job {
            {{"jobOutputType", "custom_model"},
             {"mode", "Upload"},
             {"description", "outputs/ of rank 0 (model.pt), registered as the model version"}}}}},
-        {"limits", {{"jobLimitsType", "Command"}, {"timeout", fmt::format("PT{}S", timeout_seconds)}}}};
+        {"limits",
+         {{"jobLimitsType", "Command"}, {"timeout", fmt::format("PT{}S", timeout_seconds)}}}};
     if (!inputs.empty()) properties["inputs"] = inputs;
     return {{"properties", properties}};
   }

@@ -3,11 +3,11 @@
 // `az ml compute create -f compute.yml` and `az ml job create -f job.yml` run the same job
 // without trellis. Strings are written as JSON strings, which are valid YAML.
 #pragma once
-#include <cctype>
-#include <string>
-
 #include <fmt/format.h>
+
+#include <cctype>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "trellis/backends/azure/make_submission.hpp"
 
@@ -40,9 +40,9 @@ inline std::string job_yaml(const submission& s, const std::string& code) {
   if (s.environment.curated) {
     y += "environment: " + yaml_string(s.environment.registry_id) + "\n";
   } else {
-    y += "environment:\n  name: " + yaml_string(s.environment.name) + "\n  version: " +
-         yaml_string(s.environment.version) + "\n  image: " + yaml_string(s.environment.image) +
-         "\n  conda_file: conda.yml\n";
+    y += "environment:\n  name: " + yaml_string(s.environment.name) +
+         "\n  version: " + yaml_string(s.environment.version) +
+         "\n  image: " + yaml_string(s.environment.image) + "\n  conda_file: conda.yml\n";
   }
   y += "compute: " + yaml_string("azureml:" + s.compute.name) + "\n";
   y += fmt::format("distribution:\n  type: {}\n  process_count_per_instance: {}\n",
@@ -54,7 +54,8 @@ inline std::string job_yaml(const submission& s, const std::string& code) {
     y += "inputs:\n";
     for (const auto& [name, input] : j.inputs.items())
       y += fmt::format("  {}:\n    type: {}\n    path: {}\n    mode: {}\n", name,
-                       input.value("jobInputType", std::string{}), yaml_string(input.value("uri", std::string{})),
+                       input.value("jobInputType", std::string{}),
+                       yaml_string(input.value("uri", std::string{})),
                        detail::cli_input_mode(input.value("mode", std::string{})));
   }
   y += fmt::format("outputs:\n  {}:\n    type: custom_model\n    mode: upload\n", j.model_output);
@@ -69,8 +70,8 @@ inline std::string compute_yaml(const compute_cluster& c) {
       "$schema: https://azuremlschemas.azureedge.net/latest/amlCompute.schema.json\n"
       "name: {}\ntype: amlcompute\nsize: {}\nmin_instances: {}\nmax_instances: {}\n"
       "idle_time_before_scale_down: {}\ntier: {}\n",
-      detail::yaml_string(c.name), detail::yaml_string(c.vm_size), c.min_nodes, c.max_nodes, c.idle_seconds,
-      c.low_priority ? "low_priority" : "dedicated");
+      detail::yaml_string(c.name), detail::yaml_string(c.vm_size), c.min_nodes, c.max_nodes,
+      c.idle_seconds, c.low_priority ? "low_priority" : "dedicated");
 }
 
 }  // namespace trellis::backends::azure

@@ -3,22 +3,21 @@
 // AZURE_CLIENT_SECRET) against {AZURE_AUTHORITY_HOST}/{tenant}/oauth2/v2.0/token; then
 // `az account get-access-token`. Tokens are refreshed before they expire and never printed.
 #pragma once
+#include <fmt/format.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <chrono>
-#include <iterator>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "trellis/backends/azure/answer_fields.hpp"
 #include "trellis/backends/azure/endpoints.hpp"
@@ -41,8 +40,10 @@ inline std::string env(const char* name) {
 inline std::string form_escape(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else out += fmt::format("%{:02X}", c);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
   }
   return out;
 }
@@ -51,7 +52,8 @@ inline std::string form_escape(const std::string& s) {
 inline bool on_path(const std::string& program) {
   std::stringstream path(env("PATH"));
   for (std::string dir; std::getline(path, dir, ':');)
-    if (!dir.empty() && ::access((std::filesystem::path{dir} / program).c_str(), X_OK) == 0) return true;
+    if (!dir.empty() && ::access((std::filesystem::path{dir} / program).c_str(), X_OK) == 0)
+      return true;
   return false;
 }
 }  // namespace detail
@@ -68,18 +70,22 @@ class credential {
       c.expires_ = std::chrono::system_clock::time_point::max();
       return c;
     }
-    const std::string tenant = detail::env("AZURE_TENANT_ID"), client = detail::env("AZURE_CLIENT_ID"),
+    const std::string tenant = detail::env("AZURE_TENANT_ID"),
+                      client = detail::env("AZURE_CLIENT_ID"),
                       secret = detail::env("AZURE_CLIENT_SECRET");
     if (!tenant.empty() || !client.empty() || !secret.empty()) {
       std::string missing;
-      for (const auto& [name, value] : {std::pair{"AZURE_TENANT_ID", &tenant}, std::pair{"AZURE_CLIENT_ID", &client},
-                                        std::pair{"AZURE_CLIENT_SECRET", &secret}})
+      for (const auto& [name, value] :
+           {std::pair{"AZURE_TENANT_ID", &tenant}, std::pair{"AZURE_CLIENT_ID", &client},
+            std::pair{"AZURE_CLIENT_SECRET", &secret}})
         if (value->empty()) missing += (missing.empty() ? "" : ", ") + std::string{name};
       if (!missing.empty())
-        throw auth_error("client credentials are incomplete: " + missing +
-                         " not set (set all of AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)");
+        throw auth_error(
+            "client credentials are incomplete: " + missing +
+            " not set (set all of AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)");
       c.kind_ = source_kind::client_secret;
-      c.source_ = fmt::format("client credentials (AZURE_CLIENT_ID {} in tenant {})", client, tenant);
+      c.source_ =
+          fmt::format("client credentials (AZURE_CLIENT_ID {} in tenant {})", client, tenant);
       c.tenant_ = tenant;
       c.client_ = client;
       c.secret_ = secret;
@@ -100,7 +106,8 @@ class credential {
 
   /// A token valid for at least five more minutes.
   const std::string& token() {
-    if (token_.empty() || std::chrono::system_clock::now() + std::chrono::minutes{5} >= expires_) refresh();
+    if (token_.empty() || std::chrono::system_clock::now() + std::chrono::minutes{5} >= expires_)
+      refresh();
     return token_;
   }
 
@@ -114,10 +121,15 @@ class credential {
   }
 
   void from_identity_platform() {
-    const std::string url = fmt::format("{}/{}/oauth2/v2.0/token", authority_host(), detail::form_escape(tenant_));
-    http_request r{"POST", url, {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"}, {}};
+    const std::string url =
+        fmt::format("{}/{}/oauth2/v2.0/token", authority_host(), detail::form_escape(tenant_));
+    http_request r{"POST",
+                   url,
+                   {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"},
+                   {}};
     r.body = "grant_type=client_credentials&client_id=" + detail::form_escape(client_) +
-             "&client_secret=" + detail::form_escape(secret_) + "&scope=" + detail::form_escape(std::string{arm_scope});
+             "&client_secret=" + detail::form_escape(secret_) +
+             "&scope=" + detail::form_escape(std::string{arm_scope});
     const auto response = http_->send(r);
     const auto body = nlohmann::json::parse(response.body, nullptr, false);
     if (response.status != 200 || text_of(body, "access_token").empty()) {
@@ -127,22 +139,25 @@ class credential {
         const auto description = text_of(body, "error_description");
         if (!description.empty()) why += " (" + description.substr(0, description.find('\n')) + ")";
       }
-      throw auth_error(fmt::format("the identity platform at {} refused {}: {}", redact(url), source_, why));
+      throw auth_error(
+          fmt::format("the identity platform at {} refused {}: {}", redact(url), source_, why));
     }
     token_ = body.at("access_token").get<std::string>();
-    expires_ = std::chrono::system_clock::now() + std::chrono::seconds{number_of(body, "expires_in", 3599)};
+    expires_ = std::chrono::system_clock::now() +
+               std::chrono::seconds{number_of(body, "expires_in", 3599)};
   }
 
   void from_az_cli() {
     // az writes the token to stdout; it goes to a file only this user can read, deleted at once.
     char folder[] = "/tmp/trellis-az-XXXXXX";
-    if (!::mkdtemp(folder)) throw auth_error("cannot create a private folder for the Azure CLI's answer");
+    if (!::mkdtemp(folder))
+      throw auth_error("cannot create a private folder for the Azure CLI's answer");
     const std::filesystem::path out = std::filesystem::path{folder} / "token.json";
     core::process::exit_status status;
     std::string text;
     try {
-      status = core::process::child::spawn({{"az", "account", "get-access-token", "--scope", std::string{arm_scope},
-                                             "--output", "json"},
+      status = core::process::child::spawn({{"az", "account", "get-access-token", "--scope",
+                                             std::string{arm_scope}, "--output", "json"},
                                             {},
                                             out})
                    .wait();
@@ -155,18 +170,21 @@ class credential {
     std::filesystem::remove_all(folder);
     // Warnings on stderr may come before the JSON object on stdout.
     const auto open = text.find('{'), close = text.rfind('}');
-    const auto body = open == std::string::npos || close < open
-                          ? nlohmann::json{}
-                          : nlohmann::json::parse(text.substr(open, close - open + 1), nullptr, false);
+    const auto body =
+        open == std::string::npos || close < open
+            ? nlohmann::json{}
+            : nlohmann::json::parse(text.substr(open, close - open + 1), nullptr, false);
     if (!status.success() || text_of(body, "accessToken").empty()) {
       // When az fails it prints its error, never a token: pass the first line on.
       std::string why = status.describe();
       if (!status.success() && !text.empty()) why += ": " + text.substr(0, text.find('\n'));
-      throw auth_error(fmt::format("{} failed ({}); run `az login` or set AZURE_ACCESS_TOKEN", source_, why));
+      throw auth_error(
+          fmt::format("{} failed ({}); run `az login` or set AZURE_ACCESS_TOKEN", source_, why));
     }
     token_ = body.at("accessToken").get<std::string>();
     if (body.contains("expires_on") && body["expires_on"].is_number_integer())
-      expires_ = std::chrono::system_clock::time_point{std::chrono::seconds{body["expires_on"].get<long long>()}};
+      expires_ = std::chrono::system_clock::time_point{
+          std::chrono::seconds{body["expires_on"].get<long long>()}};
     else
       expires_ = std::chrono::system_clock::now() + std::chrono::minutes{30};
   }

@@ -2,14 +2,14 @@
 // environment, code, compute cluster, submits the command job, follows it to its end (Ctrl-C
 // cancels it), then downloads its outputs, registers the model version and records the run.
 #pragma once
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "trellis/backends/azure/arm_client.hpp"
 #include "trellis/backends/azure/job_watch.hpp"
@@ -33,7 +33,8 @@ inline std::vector<std::string> secrets_in_use(const std::string& token) {
 }
 
 /// Every metric the job's workers logged through MLflow, read back for the local record.
-inline std::vector<metric_point> logged_metrics(const data_plane& plane, credential& cred, const std::string& job) {
+inline std::vector<metric_point> logged_metrics(const data_plane& plane, credential& cred,
+                                                const std::string& job) {
   if (plane.mlflow_uri.empty()) return {};
   mlflow_client mlflow(plane.mlflow_uri, job, [&cred] { return cred.token(); });
   std::vector<metric_point> all;
@@ -51,17 +52,22 @@ int run_job(Pipeline& p, const plan::run_plan& plan, const cli::options& o) {
     const auto ws = resolve_workspace(o);
     auto cred = credential::from_environment(http);
     const auto s = make_submission(p, plan, o, secrets_in_use(cred.token()));
-    if (std::find(s.not_carried_out.begin(), s.not_carried_out.end(), "train.transfer_from") != s.not_carried_out.end())
+    if (std::find(s.not_carried_out.begin(), s.not_carried_out.end(), "train.transfer_from") !=
+        s.not_carried_out.end())
       throw std::runtime_error(
-          "train: transfer_from on Azure needs the registered model as a job input, which this version does not "
+          "train: transfer_from on Azure needs the registered model as a job input, which this "
+          "version does not "
           "send yet; rehearse with --backend=local");
     std::cout << plan::plan_summary(plan);
-    detail::say(fmt::format("workspace {} (resource group {}, subscription {}), credentials from {}", ws.name,
-                            ws.resource_group, ws.subscription, cred.source()));
+    detail::say(
+        fmt::format("workspace {} (resource group {}, subscription {}), credentials from {}",
+                    ws.name, ws.resource_group, ws.subscription, cred.source()));
     for (const auto& f : s.sources.withheld)
-      std::cerr << fmt::format("[trellis] azure: {} is not uploaded: it contains a secret in use\n", f);
+      std::cerr << fmt::format("[trellis] azure: {} is not uploaded: it contains a secret in use\n",
+                               f);
     if (!s.not_carried_out.empty())
-      detail::say(fmt::format("not carried out by the azure backend in this version: {}", fmt::join(s.not_carried_out, ", ")));
+      detail::say(fmt::format("not carried out by the azure backend in this version: {}",
+                              fmt::join(s.not_carried_out, ", ")));
 
     arm_client arm(http, cred, ws);
     const auto plane = discover(arm);
@@ -76,8 +82,9 @@ int run_job(Pipeline& p, const plan::run_plan& plan, const cli::options& o) {
     // it is, an interrupt becomes its cancel (job_watch).
     http.abort = nullptr;
     arm.put(s.job.relative(), s.job.body(environment_id, code_id, compute_id), "job " + s.job.name);
-    detail::say(fmt::format("job {} submitted: {} node(s) x {} process(es), {} on {}", s.job.name, s.job.nodes,
-                            s.job.processes_per_node, s.job.distribution, s.compute.name));
+    detail::say(fmt::format("job {} submitted: {} node(s) x {} process(es), {} on {}", s.job.name,
+                            s.job.nodes, s.job.processes_per_node, s.job.distribution,
+                            s.compute.name));
 
     const auto run_dir = std::filesystem::path{o.workspace} / "runs" / s.job.name;
     job_watch watch(arm, plane, s.job.name, run_dir);
@@ -92,23 +99,33 @@ int run_job(Pipeline& p, const plan::run_plan& plan, const cli::options& o) {
                                outcome.error.empty() ? "" : ": " + outcome.error);
       if (outcome.failing_rank) {
         const auto log = watch.rank_log(*outcome.failing_rank);
-        std::cerr << fmt::format("[trellis] rank {} failed; its log is {}\n", *outcome.failing_rank, log.string())
+        std::cerr << fmt::format("[trellis] rank {} failed; its log is {}\n", *outcome.failing_rank,
+                                 log.string())
                   << local::last_lines(log, 12);
       }
       return 1;
     }
 
-    azure_run_record record{s.job.name, s.job.experiment, outcome.status, outcome.studio_url,
-                            arm.id(s.job.relative()), run_dir, {}, std::nullopt};
+    azure_run_record record{s.job.name,
+                            s.job.experiment,
+                            outcome.status,
+                            outcome.studio_url,
+                            arm.id(s.job.relative()),
+                            run_dir,
+                            {},
+                            std::nullopt};
     const auto files = watch.download_outputs();
-    detail::say(fmt::format("{} output file(s) downloaded to {}", files, (run_dir / "outputs").string()));
+    detail::say(
+        fmt::format("{} output file(s) downloaded to {}", files, (run_dir / "outputs").string()));
     if (s.model) {
       record.model = register_model_version(arm, *s.model, s.job.name, s.job.model_output);
-      detail::say(fmt::format("model {} version {} registered", record.model->name, record.model->version));
+      detail::say(
+          fmt::format("model {} version {} registered", record.model->name, record.model->version));
     }
     record.metrics = logged_metrics(plane, cred, s.job.name);
     const auto file = record_run_in_workspace(record);
-    detail::say(fmt::format("run recorded in {} ({} metric values)", file.string(), record.metrics.size()));
+    detail::say(
+        fmt::format("run recorded in {} ({} metric values)", file.string(), record.metrics.size()));
     return 0;
   } catch (const http_error& e) {
     if (!local::interrupted) throw;

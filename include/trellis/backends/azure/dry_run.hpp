@@ -3,29 +3,21 @@
 // submit the same job with `az ml` (job.yml, compute.yml, conda.yml), plus the snapshot's file
 // list, to <workspace>/dry-run/azure/.
 #pragma once
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
 
-#include <fmt/format.h>
-
 #include "trellis/backends/azure/cli_yaml.hpp"
 #include "trellis/backends/azure/endpoints.hpp"
 #include "trellis/backends/azure/make_submission.hpp"
 #include "trellis/backends/azure/workspace_config.hpp"
+#include "trellis/main.hpp"
 #include "trellis/plan/run_plan.hpp"
 
 namespace trellis::backends::azure {
-
-namespace detail {
-inline void write_text(const std::filesystem::path& file, const std::string& text) {
-  std::filesystem::create_directories(file.parent_path());
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out.flush()) throw std::runtime_error("cannot write '" + file.string() + "'");
-}
-}  // namespace detail
 
 /// Writes the files; false (after saying why) when the submission cannot be made.
 template <class Pipeline>
@@ -45,38 +37,51 @@ bool write_dry_run(const Pipeline& p, const plan::run_plan& plan, const cli::opt
       std::cout << "[trellis] azure: " << e.what() << "; the ids below use placeholders\n";
     }
     const auto id = [&](const std::string& relative) { return ws.path() + "/" + relative; };
-    const auto environment_id = s.environment.curated ? s.environment.registry_id : id(s.environment.relative());
+    const auto environment_id =
+        s.environment.curated ? s.environment.registry_id : id(s.environment.relative());
     // The code folder's URI is what startPendingUpload answers; this one shows its form.
-    const auto code_uri = fmt::format("https://<storage-account>.blob.core.windows.net/<container>/{}", s.code.version);
+    const auto code_uri = fmt::format(
+        "https://<storage-account>.blob.core.windows.net/<container>/{}", s.code.version);
     std::filesystem::remove_all(folder);
-    auto write_json = [&](const char* name, const json& body) { detail::write_text(folder / name, body.dump(2) + "\n"); };
+    auto write_json = [&](const char* name, const json& body) {
+      trellis::detail::write_file(folder / name, body.dump(2) + "\n");
+    };
     if (!s.environment.curated) write_json("environment.json", s.environment.body());
     write_json("code_start_pending_upload.json", code_asset::start_upload_body("<upload id>"));
     write_json("code.json", s.code.body(code_uri));
     write_json("compute.json", s.compute.body(std::nullopt));
-    write_json("job.json", s.job.body(environment_id, id(s.code.relative()), id(s.compute.relative())));
+    write_json("job.json",
+               s.job.body(environment_id, id(s.code.relative()), id(s.compute.relative())));
     if (s.model) write_json("model.json", s.model->body(s.job.name, s.job.model_output));
     std::string requests = fmt::format("# api-version {}; ids under {}\n", api_version, ws.path());
-    if (!s.environment.curated) requests += "PUT " + s.environment.relative() + "  environment.json\n";
-    requests += "POST " + s.code.relative() + "/startPendingUpload  code_start_pending_upload.json\n";
-    requests += fmt::format("PUT <sasUri>/<file> x {}  (block blobs, {} bytes)\n", s.sources.files.size(), s.sources.bytes);
+    if (!s.environment.curated)
+      requests += "PUT " + s.environment.relative() + "  environment.json\n";
+    requests +=
+        "POST " + s.code.relative() + "/startPendingUpload  code_start_pending_upload.json\n";
+    requests += fmt::format("PUT <sasUri>/<file> x {}  (block blobs, {} bytes)\n",
+                            s.sources.files.size(), s.sources.bytes);
     requests += "PUT " + s.code.relative() + "  code.json\n";
     requests += "PUT " + s.compute.relative() + "  compute.json (with the workspace's location)\n";
     requests += "PUT " + s.job.relative() + "  job.json\n";
-    if (s.model) requests += "PUT " + model_registration::relative(s.model->name, "<next version>") + "  model.json\n";
-    detail::write_text(folder / "requests.txt", requests);
-    detail::write_text(folder / "job.yml", job_yaml(s, s.project.source_dir.string()));
-    detail::write_text(folder / "compute.yml", compute_yaml(s.compute));
-    if (!s.environment.curated) detail::write_text(folder / "conda.yml", s.environment.conda_file);
+    if (s.model)
+      requests +=
+          "PUT " + model_registration::relative(s.model->name, "<next version>") + "  model.json\n";
+    trellis::detail::write_file(folder / "requests.txt", requests);
+    trellis::detail::write_file(folder / "job.yml", job_yaml(s, s.project.source_dir.string()));
+    trellis::detail::write_file(folder / "compute.yml", compute_yaml(s.compute));
+    if (!s.environment.curated)
+      trellis::detail::write_file(folder / "conda.yml", s.environment.conda_file);
     std::string listing;
     for (const auto& f : s.sources.files) listing += fmt::format("{}\t{}\n", f.size, f.relative);
-    detail::write_text(folder / "snapshot.txt", listing);
+    trellis::detail::write_file(folder / "snapshot.txt", listing);
     std::cout << fmt::format(
-        "[trellis] azure: request bodies, job.yml and the snapshot's {} files ({:.1f} MB, from {}) written to {}\n",
-        s.sources.files.size(), static_cast<double>(s.sources.bytes) / 1e6, s.project.source_dir.string(),
-        folder.string());
+        "[trellis] azure: request bodies, job.yml and the snapshot's {} files ({:.1f} MB, from {}) "
+        "written to {}\n",
+        s.sources.files.size(), static_cast<double>(s.sources.bytes) / 1e6,
+        s.project.source_dir.string(), folder.string());
     for (const auto& f : s.sources.withheld)
-      std::cout << fmt::format("[trellis] azure: {} would not be uploaded: it contains a secret in use\n", f);
+      std::cout << fmt::format(
+          "[trellis] azure: {} would not be uploaded: it contains a secret in use\n", f);
     return true;
   } catch (const std::exception& e) {
     std::cout << "[trellis] azure: FAILED: " << e.what() << "\n";

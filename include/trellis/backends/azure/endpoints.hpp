@@ -3,12 +3,12 @@
 // name it), the pinned api-version, and the rule every URL it contacts must pass: https, or
 // plain http to a loopback address only (how the tests reach their emulator).
 #pragma once
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace trellis::backends::azure {
 
@@ -25,7 +25,8 @@ struct url_parts {
 inline url_parts parse_url(std::string_view url) {
   url_parts u;
   const auto colon = url.find("://");
-  if (colon == std::string_view::npos) throw std::invalid_argument(fmt::format("'{}' is not a URL", url));
+  if (colon == std::string_view::npos)
+    throw std::invalid_argument(fmt::format("'{}' is not a URL", url));
   u.scheme = std::string{url.substr(0, colon)};
   std::string_view rest = url.substr(colon + 3);
   const auto slash = rest.find_first_of("/?");
@@ -36,7 +37,8 @@ inline url_parts parse_url(std::string_view url) {
   if (!authority.empty() && authority.front() == '[') {  // [::1]:8080
     const auto close = authority.find(']');
     u.host = std::string{authority.substr(1, close - 1)};
-    if (close + 1 < authority.size() && authority[close + 1] == ':') u.port = std::string{authority.substr(close + 2)};
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      u.port = std::string{authority.substr(close + 2)};
   } else {
     const auto port = authority.rfind(':');
     u.host = std::string{authority.substr(0, port)};
@@ -49,7 +51,8 @@ inline url_parts parse_url(std::string_view url) {
 /// localhost, ::1 or an IPv4 literal in 127.0.0.0/8 (not a name that merely starts with 127.).
 inline bool is_loopback_host(std::string_view host) {
   if (host == "localhost" || host == "::1") return true;
-  if (!host.starts_with("127.") || host.find_first_not_of("0123456789.") != std::string_view::npos) return false;
+  if (!host.starts_with("127.") || host.find_first_not_of("0123456789.") != std::string_view::npos)
+    return false;
   int dots = 0;
   for (char c : host) dots += c == '.';
   return dots == 3 && !host.ends_with(".") && host.find("..") == std::string_view::npos;
@@ -65,9 +68,10 @@ inline void require_allowed(std::string_view url, std::string_view what) {
   const auto u = parse_url(url);
   if (u.scheme == "https") return;
   if (u.scheme == "http" && is_loopback_host(u.host)) return;
-  throw std::runtime_error(fmt::format(
-      "{} '{}' must be https (plain http is accepted only for a loopback address such as 127.0.0.1)",
-      what, redact(url)));
+  throw std::runtime_error(
+      fmt::format("{} '{}' must be https (plain http is accepted only for a loopback address such "
+                  "as 127.0.0.1)",
+                  what, redact(url)));
 }
 
 namespace detail {

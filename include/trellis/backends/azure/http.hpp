@@ -4,6 +4,7 @@
 // bearer token only ever goes to the URL it was given for; errors print URLs without queries.
 #pragma once
 #include <curl/curl.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -22,8 +23,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "trellis/backends/azure/endpoints.hpp"
 
@@ -59,9 +58,9 @@ struct http_error : std::runtime_error {
 };
 
 struct retry_policy {
-  int attempts = 6;                          ///< tries in all, the first included
-  std::chrono::milliseconds base{500};       ///< the first backoff; doubles each retry
-  std::chrono::milliseconds cap{30'000};     ///< no single wait is longer (Retry-After excepted)
+  int attempts = 6;                       ///< tries in all, the first included
+  std::chrono::milliseconds base{500};    ///< the first backoff; doubles each retry
+  std::chrono::milliseconds cap{30'000};  ///< no single wait is longer (Retry-After excepted)
 };
 
 inline bool is_retried_status(long status) {
@@ -72,7 +71,8 @@ namespace detail {
 
 inline void curl_global() {
   static const bool ready = [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw std::runtime_error("libcurl failed to start");
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+      throw std::runtime_error("libcurl failed to start");
     return true;
   }();
   (void)ready;
@@ -98,8 +98,7 @@ inline bool is_retried_error(CURLcode code) {
 inline std::chrono::milliseconds retry_after(const http_response& r) {
   using std::chrono::milliseconds;
   for (const char* name : {"retry-after-ms", "x-ms-retry-after-ms"})
-    if (const auto v = r.header(name); !v.empty())
-      try {
+    if (const auto v = r.header(name); !v.empty()) try {
         return milliseconds{std::stoll(v)};
       } catch (const std::exception&) {
       }
@@ -142,9 +141,11 @@ struct transfer {
     const auto colon = line.find(':');
     if (colon == std::string::npos) return n;
     std::string name = line.substr(0, colon), value = line.substr(colon + 1);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     const auto first = value.find_first_not_of(" \t"), last = value.find_last_not_of(" \t\r\n");
-    t->response.headers[name] = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+    t->response.headers[name] =
+        first == std::string::npos ? "" : value.substr(first, last - first + 1);
     return n;
   }
   static std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* self) {
@@ -170,7 +171,8 @@ struct file_closer {
 
 class http_client {
  public:
-  explicit http_client(retry_policy policy = {}) : policy_{policy}, random_{std::random_device{}()} {
+  explicit http_client(retry_policy policy = {})
+      : policy_{policy}, random_{std::random_device{}()} {
     detail::curl_global();
   }
 
@@ -186,7 +188,8 @@ class http_client {
       http_response response = once(request, code, error);
       const bool retry_status = code == CURLE_OK && is_retried_status(response.status);
       if (code == CURLE_OK && !retry_status) return response;
-      if (code != CURLE_OK && (code == CURLE_ABORTED_BY_CALLBACK || !detail::is_retried_error(code)))
+      if (code != CURLE_OK &&
+          (code == CURLE_ABORTED_BY_CALLBACK || !detail::is_retried_error(code)))
         throw http_error(fmt::format("{} {}: {}", request.method, redact(request.url), error));
       const std::string what = retry_status ? fmt::format("HTTP {}", response.status) : error;
       if (attempt >= policy_.attempts)
@@ -194,17 +197,20 @@ class http_client {
                                      redact(request.url), what, attempt));
       auto wait = backoff(attempt);
       if (retry_status) wait = std::max(wait, detail::retry_after(response));
-      std::cerr << fmt::format("[trellis] azure: {} from {} {}; retrying in {:.1f} s (attempt {} of {})\n", what,
-                               request.method, redact(request.url), wait.count() / 1000.0, attempt + 1,
-                               policy_.attempts);
+      std::cerr << fmt::format(
+          "[trellis] azure: {} from {} {}; retrying in {:.1f} s (attempt {} of {})\n", what,
+          request.method, redact(request.url), wait.count() / 1000.0, attempt + 1,
+          policy_.attempts);
       sleep(wait);
     }
   }
 
  private:
   std::chrono::milliseconds backoff(int attempt) {
-    const auto ceiling = std::min<long long>(policy_.cap.count(), policy_.base.count() << std::min(attempt - 1, 20));
-    std::uniform_int_distribution<long long> jitter(ceiling / 2, ceiling);  // jitter: half to all of it
+    const auto ceiling =
+        std::min<long long>(policy_.cap.count(), policy_.base.count() << std::min(attempt - 1, 20));
+    std::uniform_int_distribution<long long> jitter(ceiling / 2,
+                                                    ceiling);  // jitter: half to all of it
     return std::chrono::milliseconds{jitter(random_)};
   }
 
@@ -212,7 +218,8 @@ class http_client {
     const auto until = std::chrono::steady_clock::now() + wait;
     while (std::chrono::steady_clock::now() < until) {
       if (abort && abort()) throw http_error("interrupted");
-      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(wait, std::chrono::milliseconds{100}));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::milliseconds>(wait, std::chrono::milliseconds{100}));
     }
   }
 
@@ -226,7 +233,8 @@ class http_client {
     char error_buffer[CURL_ERROR_SIZE] = "";
     std::unique_ptr<curl_slist, detail::list_deleter> headers;
     // No "Expect: 100-continue": some servers never answer it, and curl would wait a second.
-    for (const auto& h : request.headers) headers.reset(curl_slist_append(headers.release(), h.c_str()));
+    for (const auto& h : request.headers)
+      headers.reset(curl_slist_append(headers.release(), h.c_str()));
     headers.reset(curl_slist_append(headers.release(), "Expect:"));
 
     curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
@@ -252,7 +260,8 @@ class http_client {
     std::unique_ptr<std::FILE, detail::file_closer> upload;
     if (!request.upload_file.empty()) {
       upload.reset(std::fopen(request.upload_file.c_str(), "rb"));
-      if (!upload) throw std::runtime_error(fmt::format("cannot read '{}'", request.upload_file.string()));
+      if (!upload)
+        throw std::runtime_error(fmt::format("cannot read '{}'", request.upload_file.string()));
       t.upload = upload.get();
       curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(c, CURLOPT_READFUNCTION, &detail::transfer::on_read);
@@ -263,14 +272,16 @@ class http_client {
     } else if (request.method == "GET") {
       curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else {
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
       curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());
       curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
     if (!request.download_file.empty()) {
       std::filesystem::create_directories(request.download_file.parent_path());
       t.download.open(request.download_file, std::ios::binary | std::ios::trunc);
-      if (!t.download) throw std::runtime_error(fmt::format("cannot write '{}'", request.download_file.string()));
+      if (!t.download)
+        throw std::runtime_error(fmt::format("cannot write '{}'", request.download_file.string()));
     }
     code = curl_easy_perform(c);
     if (code != CURLE_OK) error = *error_buffer ? error_buffer : curl_easy_strerror(code);

@@ -35,7 +35,8 @@ class ignore_rules {
   [[nodiscard]] std::optional<bool> match(const std::string& path, bool is_folder) const {
     std::optional<bool> decision;
     for (const auto& r : rules_)
-      if ((!r.folders_only || is_folder) && std::regex_match(path, r.pattern)) decision = !r.negated;
+      if ((!r.folders_only || is_folder) && std::regex_match(path, r.pattern))
+        decision = !r.negated;
     return decision;
   }
   [[nodiscard]] bool empty() const { return rules_.empty(); }
@@ -48,7 +49,8 @@ class ignore_rules {
 
   void add(std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    while (!line.empty() && line.back() == ' ' && !(line.size() >= 2 && line[line.size() - 2] == '\\'))
+    while (!line.empty() && line.back() == ' ' &&
+           !(line.size() >= 2 && line[line.size() - 2] == '\\'))
       line.remove_suffix(1);
     if (line.empty() || line.front() == '#') return;
     rule r;

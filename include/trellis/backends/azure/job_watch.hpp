@@ -3,6 +3,8 @@
 // Azure's cancel action, and at the end every log and the job's outputs/ downloaded to the run
 // folder. On failure it names the failing rank and shows the tail of its log.
 #pragma once
+#include <fmt/format.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -14,8 +16,6 @@
 #include <string>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "trellis/backends/azure/answer_fields.hpp"
 #include "trellis/backends/azure/arm_client.hpp"
 #include "trellis/backends/local/log_stream.hpp"
@@ -25,9 +25,9 @@ namespace trellis::backends::azure {
 
 /// Where the workspace's data plane (run history, artifacts) and MLflow tracking answer.
 struct data_plane {
-  std::string api;          ///< from the workspace's discovery URL
-  std::string mlflow_uri;   ///< the workspace's mlFlowTrackingUri
-  std::string location;     ///< the workspace's region, which new clusters take
+  std::string api;         ///< from the workspace's discovery URL
+  std::string mlflow_uri;  ///< the workspace's mlFlowTrackingUri
+  std::string location;    ///< the workspace's region, which new clusters take
 };
 
 inline data_plane discover(arm_client& arm) {
@@ -39,21 +39,23 @@ inline data_plane discover(arm_client& arm) {
   const std::string discovery = text_of(props, "discoveryUrl");
   if (discovery.empty()) throw std::runtime_error("the workspace has no discoveryUrl");
   d.api = text_of(arm.get_absolute(discovery), "api");
-  if (d.api.empty()) throw std::runtime_error("the workspace's discovery answer names no api endpoint");
+  if (d.api.empty())
+    throw std::runtime_error("the workspace's discovery answer names no api endpoint");
   while (!d.api.empty() && d.api.back() == '/') d.api.pop_back();
   require_allowed(d.api, "the workspace's API endpoint");
   return d;
 }
 
 struct job_outcome {
-  std::string status;       ///< Completed, Failed, Canceled, NotResponding
+  std::string status;  ///< Completed, Failed, Canceled, NotResponding
   std::string studio_url;
   std::optional<std::size_t> failing_rank;
-  std::string error;        ///< run history's error message, if any
+  std::string error;  ///< run history's error message, if any
 };
 
 inline bool is_terminal(const std::string& status) {
-  return status == "Completed" || status == "Failed" || status == "Canceled" || status == "NotResponding";
+  return status == "Completed" || status == "Failed" || status == "Canceled" ||
+         status == "NotResponding";
 }
 
 /// The rank of a per-process log: user_logs/std_log_process_3.txt is rank 3, std_log.txt rank 0.
@@ -89,7 +91,8 @@ class job_watch {
       outcome.studio_url = text_of(part_of(part_of(props, "services"), "Studio"), "endpoint");
       stream_rank0();  // before the status, so that "Completed" follows the log's last lines
       if (outcome.status != last) {
-        std::cout << fmt::format("[trellis] azure: job {}: {}\n", job_, outcome.status) << std::flush;
+        std::cout << fmt::format("[trellis] azure: job {}: {}\n", job_, outcome.status)
+                  << std::flush;
         last = outcome.status;
       }
       if (is_terminal(outcome.status)) break;
@@ -109,13 +112,16 @@ class job_watch {
     std::size_t count = 0;
     std::string token;
     do {
-      auto url = fmt::format("{}/artifact/v2.0{}/artifacts/prefix/contentinfo/ExperimentRun/dcid.{}/outputs",
-                             plane_.api, arm_->workspace().path(), job_);
+      auto url = fmt::format(
+          "{}/artifact/v2.0{}/artifacts/prefix/contentinfo/ExperimentRun/dcid.{}/outputs",
+          plane_.api, arm_->workspace().path(), job_);
       if (!token.empty()) url += "?continuationToken=" + token;
       const auto page = arm_->get_absolute(url);
       for (const auto& item : part_of(page, "value", true)) {
         const std::string path = text_of(item, "path"), content = text_of(item, "contentUri");
-        if (path.empty() || content.empty() || path.find("..") != std::string::npos || path.front() == '/') continue;
+        if (path.empty() || content.empty() || path.find("..") != std::string::npos ||
+            path.front() == '/')
+          continue;
         download(content, run_dir_ / path);
         ++count;
       }
@@ -159,11 +165,14 @@ class job_watch {
     const auto logs = part_of(details, "logFiles");
     for (const auto& [name, url] : logs.items()) {
       if (!url.is_string() || rank_of_log(name) != std::optional<std::size_t>{0}) continue;
-      http_request r{"GET", url.get<std::string>(), {fmt::format("Range: bytes={}-", streamed_)}, {}};
+      http_request r{
+          "GET", url.get<std::string>(), {fmt::format("Range: bytes={}-", streamed_)}, {}};
       const auto got = arm_->http().send(r);
       std::string fresh;
-      if (got.status == 206) fresh = got.body;
-      else if (got.status == 200 && got.body.size() > streamed_) fresh = got.body.substr(streamed_);
+      if (got.status == 206)
+        fresh = got.body;
+      else if (got.status == 200 && got.body.size() > streamed_)
+        fresh = got.body.substr(streamed_);
       if (fresh.empty()) return;
       std::cout << fresh << std::flush;
       std::filesystem::create_directories(rank_log(0).parent_path());
@@ -178,7 +187,8 @@ class job_watch {
     r.timeout = std::chrono::seconds{1800};
     const auto got = arm_->http().send(r);
     if (got.status != 200)
-      throw arm_error(got.status, fmt::format("downloading {} failed: HTTP {}", to.filename().string(), got.status));
+      throw arm_error(got.status, fmt::format("downloading {} failed: HTTP {}",
+                                              to.filename().string(), got.status));
   }
 
   void download_logs(const nlohmann::json& details) {
@@ -186,7 +196,8 @@ class job_watch {
     for (const auto& [name, url] : logs.items()) {
       if (!url.is_string()) continue;
       const auto rank = rank_of_log(name);
-      const auto local = rank ? rank_log(*rank) : run_dir_ / "logs" / std::filesystem::path{name}.filename();
+      const auto local =
+          rank ? rank_log(*rank) : run_dir_ / "logs" / std::filesystem::path{name}.filename();
       download(url.get<std::string>(), local);
       if (rank) ranks_.insert(*rank);
     }
@@ -199,7 +210,8 @@ class job_watch {
     for (const auto rank : ranks_) {
       std::ifstream in(rank_log(rank));
       const std::string text{std::istreambuf_iterator<char>{in}, {}};
-      if (text.find(fmt::format("[trellis] rank {}: error", rank)) != std::string::npos) return rank;
+      if (text.find(fmt::format("[trellis] rank {}: error", rank)) != std::string::npos)
+        return rank;
     }
     return std::nullopt;
   }

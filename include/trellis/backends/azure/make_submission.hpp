@@ -2,6 +2,8 @@
 // Azure submission sends — environment, code snapshot, compute cluster, command job and model
 // version — decided before any request, so --dry-run writes exactly what a run would send.
 #pragma once
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -13,8 +15,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "trellis/backends/azure/assets.hpp"
 #include "trellis/backends/azure/program_project.hpp"
@@ -45,7 +45,8 @@ namespace detail {
 /// One argument for the job's shell command: quoted unless it is plainly safe; ${{...}}
 /// placeholders stay bare, since Azure replaces them in the command text.
 inline std::string shell_word(const std::string& arg) {
-  if (arg.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:,+-@") ==
+  if (arg.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:,+-@") ==
       std::string::npos)
     return arg;
   if (arg.starts_with("${{") && arg.ends_with("}}")) return arg;
@@ -56,12 +57,16 @@ inline std::string shell_word(const std::string& arg) {
 
 /// What the job needs to build and run a trellis program, from conda-forge, for a custom image.
 inline std::string conda_file_for(std::size_t torch, const std::vector<std::string>& pip) {
-  std::string torch_spec = torch ? fmt::format("pytorch={}.{}", torch / 100, torch % 100) : "pytorch";
+  std::string torch_spec =
+      torch ? fmt::format("pytorch={}.{}", torch / 100, torch % 100) : "pytorch";
   std::string s =
       "# Written by trellis: what the job needs to build and run the pipeline program.\n"
-      "name: trellis\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.10\n  - " + torch_spec +
-      "\n  - cmake\n  - ninja\n  - cxx-compiler\n  - fmt\n  - nlohmann_json\n  - libcurl\n  - sqlite\n"
-      "  - libpng\n  - libjpeg-turbo\n  - zlib\n  - onnx\n  - boost-cpp\n  - range-v3\n  - openmpi\n  - pip\n";
+      "name: trellis\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.10\n  - " +
+      torch_spec +
+      "\n  - cmake\n  - ninja\n  - cxx-compiler\n  - fmt\n  - nlohmann_json\n  - libcurl\n  - "
+      "sqlite\n"
+      "  - libpng\n  - libjpeg-turbo\n  - zlib\n  - onnx\n  - boost-cpp\n  - range-v3\n  - "
+      "openmpi\n  - pip\n";
   if (!pip.empty()) {
     s += "  - pip:\n";
     for (const auto& p : pip) s += "    - " + p + "\n";
@@ -94,7 +99,9 @@ inline std::string new_job_name(const std::string& experiment) {
   return fmt::format("{}-{}-{:04x}", asset_name(experiment), stamp, pick(random));
 }
 
-inline std::string self_executable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
+inline std::string self_executable() {
+  return std::filesystem::read_symlink("/proc/self/exe").string();
+}
 
 }  // namespace detail
 
@@ -130,7 +137,8 @@ pipeline_inputs inputs_of(const Pipeline& p) {
   in.low_priority = V::comp::facts.low_priority;
   in.min_nodes = V::comp::facts.min_nodes;
   in.max_nodes = V::comp::facts.max_nodes;
-  if constexpr (V::has_compute) in.idle_seconds = get<stage_order::compute>(p).idle_seconds_before_scaledown;
+  if constexpr (V::has_compute)
+    in.idle_seconds = get<stage_order::compute>(p).idle_seconds_before_scaledown;
   in.experiment = std::string{to_std(V::trn::facts.experiment)};
   if constexpr (V::has_dataset) {
     in.has_dataset = true;
@@ -141,22 +149,24 @@ pipeline_inputs inputs_of(const Pipeline& p) {
     model_registration m;
     m.name = std::string{to_std(V::reg::facts.name)};
     m.description = std::string{to_std(reg.description.view())};
-    for (const auto& t : reg.tags) m.tags[std::string{to_std(t.key.view())}] = std::string{to_std(t.value.view())};
+    for (const auto& t : reg.tags)
+      m.tags[std::string{to_std(t.key.view())}] = std::string{to_std(t.value.view())};
     m.properties["trellis.model"] = std::string{to_std(V::trn::model::name)};
     m.properties["trellis.classes"] = std::to_string(V::data::facts.classes);
     if constexpr (V::data::facts.static_shape)
-      m.properties["trellis.input_shape"] =
-          fmt::format("{}x{}x{}", V::data::shape::channels, V::data::shape::height, V::data::shape::width);
+      m.properties["trellis.input_shape"] = fmt::format(
+          "{}x{}x{}", V::data::shape::channels, V::data::shape::height, V::data::shape::width);
     m.properties["trellis.format"] = "torch state_dict (outputs/model.pt)";
     in.model = std::move(m);
   }
   if constexpr (V::has_export) in.not_carried_out.emplace_back("export_onnx");
-  if constexpr (!V::trn::transfer::name.empty()) in.not_carried_out.emplace_back("train.transfer_from");
+  if constexpr (!V::trn::transfer::name.empty())
+    in.not_carried_out.emplace_back("train.transfer_from");
   return in;
 }
 
-inline submission make_submission(const pipeline_inputs& in, const plan::run_plan& plan, const cli::options& o,
-                                  const std::vector<std::string>& secrets) {
+inline submission make_submission(const pipeline_inputs& in, const plan::run_plan& plan,
+                                  const cli::options& o, const std::vector<std::string>& secrets) {
   namespace fs = std::filesystem;
   submission s;
   s.project = find_program_project(detail::self_executable());
@@ -169,8 +179,9 @@ inline submission make_submission(const pipeline_inputs& in, const plan::run_pla
     });
   };
   if (!in_snapshot(s.project.job_script))
-    throw std::runtime_error(fmt::format("'{}' is ignored by an .amlignore or .gitignore, but the job needs it",
-                                         s.project.job_script));
+    throw std::runtime_error(
+        fmt::format("'{}' is ignored by an .amlignore or .gitignore, but the job needs it",
+                    s.project.job_script));
   s.code = {detail::asset_name(s.project.target), s.sources.hash, files.size(), s.sources.bytes};
 
   // Environment: a curated one is referred to in the azureml registry, under the name its image
@@ -179,22 +190,25 @@ inline submission make_submission(const pipeline_inputs& in, const plan::run_pla
   s.environment.image = in.env_image;
   if (in.env_curated) {
     s.environment.name = in.env_image.substr(in.env_image.rfind('/') + 1);
-    s.environment.registry_id =
-        fmt::format("azureml://registries/azureml/environments/{}/labels/latest", s.environment.name);
+    s.environment.registry_id = fmt::format(
+        "azureml://registries/azureml/environments/{}/labels/latest", s.environment.name);
   } else {
     s.environment.name = in.env_name;
     if (in.conda_path.empty()) {
       s.environment.conda_file = detail::conda_file_for(in.env_torch, in.pip);
     } else {
       std::ifstream file(in.conda_path);
-      if (!file) throw std::runtime_error(fmt::format("environment.conda_file '{}' cannot be read", in.conda_path));
+      if (!file)
+        throw std::runtime_error(
+            fmt::format("environment.conda_file '{}' cannot be read", in.conda_path));
       s.environment.conda_file.assign(std::istreambuf_iterator<char>{file}, {});
     }
     s.environment.version = detail::hex16(s.environment.image, s.environment.conda_file);
   }
 
   // Compute: the cluster the compute stage names.
-  s.compute = {in.cluster, plan.target, in.low_priority, in.min_nodes, in.max_nodes, in.idle_seconds};
+  s.compute = {in.cluster,   plan.target,  in.low_priority,
+               in.min_nodes, in.max_nodes, in.idle_seconds};
 
   // The job: Azure starts the command once per process (per_process), or once per node, which then
   // starts its ranks (per_node); the command builds the program and runs it as a worker.
@@ -206,33 +220,40 @@ inline submission make_submission(const pipeline_inputs& in, const plan::run_pla
   job.nodes = plan.nodes;
   job.processes_per_node = plan.launch == "per_node" ? 1 : plan.procs;
   job.timeout_seconds = job_timeout_seconds;
-  job.tags = {{"trellis.program", s.project.target}, {"trellis.world_size", std::to_string(plan.world_size())}};
+  job.tags = {{"trellis.program", s.project.target},
+              {"trellis.world_size", std::to_string(plan.world_size())}};
   job.environment_variables["TRELLIS_JOB_CMAKE_ARGS"] = s.project.cmake_args;
   // Azure sets MASTER_ADDR, MASTER_PORT, WORLD_SIZE, NODE_RANK, RANK and LOCAL_RANK, not the
   // processes per node, which the workers need.
   job.environment_variables["LOCAL_WORLD_SIZE"] = std::to_string(plan.procs);
-  if (plan.framework == "Mpi") job.environment_variables["MASTER_PORT"] = std::to_string(plan.master_port);
+  if (plan.framework == "Mpi")
+    job.environment_variables["MASTER_PORT"] = std::to_string(plan.master_port);
 
-  std::vector<std::string> args{"bash", s.project.job_script, "--target", s.project.target, "--model-output",
-                                "${{outputs." + job.model_output + "}}"};
-  if (plan.launch == "per_node") args.insert(args.end(), {"--per-node", std::to_string(plan.procs)});
+  std::vector<std::string> args{"bash",           s.project.job_script,
+                                "--target",       s.project.target,
+                                "--model-output", "${{outputs." + job.model_output + "}}"};
+  if (plan.launch == "per_node")
+    args.insert(args.end(), {"--per-node", std::to_string(plan.procs)});
   args.emplace_back("--");
   for (const auto& setting : o.settings)
     if (!setting.starts_with("dataset.root=")) args.push_back("--set=" + setting);
   if (in.has_dataset) {
     if (in.dataset_root.starts_with("azureml:")) {
-      job.inputs["dataset"] = {{"jobInputType", "uri_folder"}, {"uri", in.dataset_root}, {"mode", "ReadOnlyMount"}};
+      job.inputs["dataset"] = {
+          {"jobInputType", "uri_folder"}, {"uri", in.dataset_root}, {"mode", "ReadOnlyMount"}};
       args.emplace_back("--set=dataset.root=${{inputs.dataset}}");
     } else {
       // A local dataset travels with the sources; the job runs in the snapshot's root.
-      const auto relative =
-          fs::weakly_canonical(fs::absolute(in.dataset_root)).lexically_relative(s.project.source_dir);
+      const auto relative = fs::weakly_canonical(fs::absolute(in.dataset_root))
+                                .lexically_relative(s.project.source_dir);
       if (relative.empty() || *relative.begin() == ".." || !in_snapshot(relative.generic_string()))
-        throw std::runtime_error(fmt::format(
-            "dataset '{}' is not part of the code snapshot of '{}': the job gets its data with the sources, "
-            "so put it inside that folder (and not in .amlignore/.gitignore), or register it as a data "
-            "asset and use .root = \"azureml:<name>:<version>\"",
-            in.dataset_root, s.project.source_dir.string()));
+        throw std::runtime_error(
+            fmt::format("dataset '{}' is not part of the code snapshot of '{}': the job gets its "
+                        "data with the sources, "
+                        "so put it inside that folder (and not in .amlignore/.gitignore), or "
+                        "register it as a data "
+                        "asset and use .root = \"azureml:<name>:<version>\"",
+                        in.dataset_root, s.project.source_dir.string()));
       args.push_back("--set=dataset.root=" + relative.generic_string());
       // job.sh leaves the data out of its build's key: new data alone does not rebuild.
       const auto separator = std::find(args.begin(), args.end(), "--");

@@ -4,6 +4,8 @@
 // reached over https), MLFLOW_RUN_ID (the job) and MLFLOW_TRACKING_TOKEN in every job; the
 // trainer's metric sink calls log_metric / log_batch. The token is sent, never printed.
 #pragma once
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -11,13 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "trellis/backends/azure/answer_fields.hpp"
 #include "trellis/backends/azure/endpoints.hpp"
@@ -52,7 +52,10 @@ class mlflow_client {
 
   mlflow_client(std::string tracking_uri, std::string run_id, std::function<std::string()> token,
                 retry_policy policy = {})
-      : base_{mlflow_base_url(tracking_uri)}, run_id_{std::move(run_id)}, token_{std::move(token)}, http_{policy} {}
+      : base_{mlflow_base_url(tracking_uri)},
+        run_id_{std::move(run_id)},
+        token_{std::move(token)},
+        http_{policy} {}
 
   /// The job's own run, from the variables Azure ML sets; nullopt outside an Azure ML job.
   static std::optional<mlflow_client> from_environment() {
@@ -67,8 +70,11 @@ class mlflow_client {
 
   void log_metric(const metric_point& m) {
     if (!std::isfinite(m.value)) return;  // JSON has no NaN, and MLflow would refuse it
-    post("runs/log-metric", {{"run_id", run_id_}, {"key", m.key}, {"value", m.value},
-                             {"timestamp", stamp(m)}, {"step", m.step}});
+    post("runs/log-metric", {{"run_id", run_id_},
+                             {"key", m.key},
+                             {"value", m.value},
+                             {"timestamp", stamp(m)},
+                             {"step", m.step}});
   }
 
   /// Sends `metrics` in requests of at most batch_limit each.
@@ -76,13 +82,16 @@ class mlflow_client {
     nlohmann::json batch = nlohmann::json::array();
     auto flush = [&] {
       if (batch.empty()) return;
-      post("runs/log-batch", {{"run_id", run_id_}, {"metrics", batch}, {"params", nlohmann::json::array()},
+      post("runs/log-batch", {{"run_id", run_id_},
+                              {"metrics", batch},
+                              {"params", nlohmann::json::array()},
                               {"tags", nlohmann::json::array()}});
       batch = nlohmann::json::array();
     };
     for (const auto& m : metrics) {
       if (!std::isfinite(m.value)) continue;
-      batch.push_back({{"key", m.key}, {"value", m.value}, {"timestamp", stamp(m)}, {"step", m.step}});
+      batch.push_back(
+          {{"key", m.key}, {"value", m.value}, {"timestamp", stamp(m)}, {"step", m.step}});
       if (batch.size() == batch_limit) flush();
     }
     flush();
@@ -110,20 +119,24 @@ class mlflow_client {
  private:
   static std::int64_t stamp(const metric_point& m) {
     if (m.timestamp_ms) return m.timestamp_ms;
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
   static std::vector<metric_point> points(const nlohmann::json& list) {
     std::vector<metric_point> out;
     for (const auto& m : list)
-      out.push_back({text_of(m, "key"), number_of(m, "value", 0.0), number_of(m, "step", std::int64_t{0}),
+      out.push_back({text_of(m, "key"), number_of(m, "value", 0.0),
+                     number_of(m, "step", std::int64_t{0}),
                      number_of(m, "timestamp", std::int64_t{0})});
     return out;
   }
 
   nlohmann::json send(const std::string& method, const std::string& path, const std::string& body) {
-    http_request r{method, fmt::format("{}/api/2.0/mlflow/{}", base_, path),
-                   {"Authorization: Bearer " + token_(), "Accept: application/json"}, body};
+    http_request r{method,
+                   fmt::format("{}/api/2.0/mlflow/{}", base_, path),
+                   {"Authorization: Bearer " + token_(), "Accept: application/json"},
+                   body};
     if (method == "POST") r.headers.emplace_back("Content-Type: application/json");
     const auto response = http_.send(r);
     if (response.status / 100 != 2) {
@@ -135,7 +148,9 @@ class mlflow_client {
     }
     return response.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(response.body);
   }
-  void post(const std::string& path, const nlohmann::json& body) { send("POST", path, body.dump()); }
+  void post(const std::string& path, const nlohmann::json& body) {
+    send("POST", path, body.dump());
+  }
   nlohmann::json get(const std::string& path) { return send("GET", path, ""); }
 
   std::string base_, run_id_;
@@ -151,7 +166,8 @@ inline std::size_t log_metrics_file(mlflow_client& client, const std::filesystem
   for (std::string line; std::getline(in, line);) {
     const auto j = nlohmann::json::parse(line, nullptr, false);
     if (!j.is_object() || !j.contains("name") || !j["value"].is_number()) continue;
-    metrics.push_back({j["name"].get<std::string>(), j["value"].get<double>(), number_of(j, "step", std::int64_t{0}), 0});
+    metrics.push_back({j["name"].get<std::string>(), j["value"].get<double>(),
+                       number_of(j, "step", std::int64_t{0}), 0});
   }
   client.log_batch(metrics);
   return metrics.size();

@@ -3,14 +3,14 @@
 // build (the executable's name), the options that build used, and where trellis's job script
 // lies inside the project (trellis must be part of the sources the job gets).
 #pragma once
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace trellis::backends::azure {
 
@@ -23,8 +23,12 @@ struct program_project {
 
 /// This header's own trellis source tree: include/trellis/backends/azure/ is four folders down.
 inline std::filesystem::path trellis_source_root() {
-  return std::filesystem::weakly_canonical(std::filesystem::path{__FILE__}).parent_path().parent_path().parent_path()
-      .parent_path().parent_path();
+  return std::filesystem::weakly_canonical(std::filesystem::path{__FILE__})
+      .parent_path()
+      .parent_path()
+      .parent_path()
+      .parent_path()
+      .parent_path();
 }
 
 /// KEY:TYPE=VALUE entries of a CMakeCache.txt.
@@ -57,21 +61,28 @@ inline program_project find_program_project(const std::filesystem::path& executa
   }
   const auto cache = read_cmake_cache(p.build_dir / "CMakeCache.txt");
   const auto home = cache.find("CMAKE_HOME_DIRECTORY");
-  if (home == cache.end()) throw std::runtime_error(fmt::format("{}/CMakeCache.txt names no source folder", p.build_dir.string()));
+  if (home == cache.end())
+    throw std::runtime_error(
+        fmt::format("{}/CMakeCache.txt names no source folder", p.build_dir.string()));
   p.source_dir = fs::weakly_canonical(home->second);
   // The options that decide whether the target exists, and how it is optimized.
   const auto type = cache.find("CMAKE_BUILD_TYPE");
-  p.cmake_args = "-DCMAKE_BUILD_TYPE=" + (type == cache.end() || type->second.empty() ? "Release" : type->second);
-  for (const char* option : {"TRELLIS_BUILD_TESTS", "TRELLIS_BUILD_EXAMPLES", "TRELLIS_BUILD_BENCHMARKS"})
-    if (const auto it = cache.find(option); it != cache.end()) p.cmake_args += fmt::format(" -D{}={}", option, it->second);
+  p.cmake_args = "-DCMAKE_BUILD_TYPE=" +
+                 (type == cache.end() || type->second.empty() ? "Release" : type->second);
+  for (const char* option :
+       {"TRELLIS_BUILD_TESTS", "TRELLIS_BUILD_EXAMPLES", "TRELLIS_BUILD_BENCHMARKS"})
+    if (const auto it = cache.find(option); it != cache.end())
+      p.cmake_args += fmt::format(" -D{}={}", option, it->second);
 
   const fs::path script = trellis_source_root() / "backends" / "azure" / "job.sh";
   const auto relative = script.lexically_relative(p.source_dir);
   if (!fs::is_regular_file(script) || relative.empty() || *relative.begin() == "..")
-    throw std::runtime_error(fmt::format(
-        "the job builds this program from its sources, so trellis must be part of them: '{}' is not a "
-        "file inside the program's project '{}' (add trellis to the project, e.g. with add_subdirectory)",
-        script.string(), p.source_dir.string()));
+    throw std::runtime_error(
+        fmt::format("the job builds this program from its sources, so trellis must be part of "
+                    "them: '{}' is not a "
+                    "file inside the program's project '{}' (add trellis to the project, e.g. with "
+                    "add_subdirectory)",
+                    script.string(), p.source_dir.string()));
   p.job_script = relative.generic_string();
   return p;
 }

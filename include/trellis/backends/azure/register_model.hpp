@@ -2,9 +2,9 @@
 // ModelVersion PUT whose modelUri is azureml://jobs/<job>/outputs/<output>). The version is the
 // container's next one; a race with another registration moves on to the following number.
 #pragma once
-#include <string>
-
 #include <fmt/format.h>
+
+#include <string>
 
 #include "trellis/backends/azure/answer_fields.hpp"
 #include "trellis/backends/azure/arm_client.hpp"
@@ -16,12 +16,13 @@ struct registered_model {
   std::string name, version, id;
 };
 
-inline registered_model register_model_version(arm_client& arm, const model_registration& m, const std::string& job,
-                                               const std::string& output) {
+inline registered_model register_model_version(arm_client& arm, const model_registration& m,
+                                               const std::string& job, const std::string& output) {
   long version = 1;
   if (const auto container = arm.get_if_exists("models/" + m.name)) {
     const auto props = part_of(*container, "properties");
-    const std::string next = text_of(props, "nextVersion"), latest = text_of(props, "latestVersion");
+    const std::string next = text_of(props, "nextVersion"),
+                      latest = text_of(props, "latestVersion");
     try {
       version = !next.empty() ? std::stol(next) : (!latest.empty() ? std::stol(latest) + 1 : 1);
     } catch (const std::exception&) {

@@ -5,6 +5,8 @@
 // the secrets in use. Its version is a hash of every path and content, so one upload serves
 // every run of the same sources.
 #pragma once
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -13,8 +15,6 @@
 #include <map>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "trellis/backends/azure/ignore_rules.hpp"
 
@@ -28,15 +28,16 @@ struct snapshot_file {
 
 struct snapshot {
   std::filesystem::path root;
-  std::vector<snapshot_file> files;  ///< sorted by relative path
+  std::vector<snapshot_file> files;   ///< sorted by relative path
   std::vector<std::string> withheld;  ///< relative paths left out because they contain a secret
   std::uintmax_t bytes = 0;
   std::string hash;  ///< 16 hex digits over paths and contents
 };
 
 struct snapshot_options {
-  std::vector<std::filesystem::path> exclude;  ///< folders never uploaded (the trellis workspace ...)
-  std::vector<std::string> secrets;            ///< no uploaded file may contain one of these
+  std::vector<std::filesystem::path>
+      exclude;                       ///< folders never uploaded (the trellis workspace ...)
+  std::vector<std::string> secrets;  ///< no uploaded file may contain one of these
   std::uintmax_t max_file_bytes = 256ull << 20;  ///< one Put Blob per file
 };
 
@@ -45,21 +46,23 @@ namespace detail {
 /// Names never uploaded, at any depth: version control and credentials.
 inline bool is_private_name(const std::string& name) {
   static const ignore_rules rules(
-      ".git\n.azureml\n.azure\n.ssh\n.aws\n.gnupg\n.env\n.env.*\n.netrc\n.git-credentials\n.pypirc\n"
+      ".git\n.azureml\n.azure\n.ssh\n.aws\n.gnupg\n.env\n.env.*\n.netrc\n.git-credentials\n."
+      "pypirc\n"
       "*.pem\n*.key\n*.pfx\n*.p12\nid_rsa*\nid_ed25519*\nid_ecdsa*\nid_dsa*\n");
   return rules.match(name, false).value_or(false);
 }
 
 /// Folders of a run at the snapshot's top: what a job or a local run writes, not sources.
 inline bool is_run_output(const std::string& relative) {
-  return relative == "outputs" || relative == "logs" || relative == "checkpoints" || relative == "mlruns" ||
-         relative == "user_logs" || relative == "trellis-workspace";
+  return relative == "outputs" || relative == "logs" || relative == "checkpoints" ||
+         relative == "mlruns" || relative == "user_logs" || relative == "trellis-workspace";
 }
 
 struct fnv1a {
   std::uint64_t h = 14695981039346656037ull;
   void add(const char* data, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ull;
+    for (std::size_t i = 0; i < n; ++i)
+      h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ull;
   }
   void add(const std::string& s) { add(s.data(), s.size() + 1); }  // the NUL separates fields
 };
@@ -70,11 +73,13 @@ struct fnv1a {
 inline ignore_rules folder_rules(const std::filesystem::path& dir) {
   std::error_code ec;
   for (const char* name : {".amlignore", ".gitignore"})
-    if (std::filesystem::is_regular_file(dir / name, ec)) return ignore_rules::from_file((dir / name).string());
+    if (std::filesystem::is_regular_file(dir / name, ec))
+      return ignore_rules::from_file((dir / name).string());
   return {};
 }
 
-inline snapshot collect_snapshot(const std::filesystem::path& root_in, const snapshot_options& options = {}) {
+inline snapshot collect_snapshot(const std::filesystem::path& root_in,
+                                 const snapshot_options& options = {}) {
   namespace fs = std::filesystem;
   snapshot s;
   s.root = fs::weakly_canonical(root_in);
@@ -104,12 +109,15 @@ inline snapshot collect_snapshot(const std::filesystem::path& root_in, const sna
       const std::string relative = prefix + name;
       std::error_code ec;
       const bool folder = e.is_directory(ec) && !e.is_symlink(ec);
-      if (detail::is_private_name(name) || (prefix.empty() && detail::is_run_output(name))) continue;
+      if (detail::is_private_name(name) || (prefix.empty() && detail::is_run_output(name)))
+        continue;
       if (ignored(relative, folder)) continue;
       if (folder) {
         const fs::path canonical = fs::weakly_canonical(e.path());
         if (std::find(excluded.begin(), excluded.end(), canonical) != excluded.end()) continue;
-        if (fs::exists(e.path() / "CMakeCache.txt", ec) || fs::exists(e.path() / "workspace.db", ec)) continue;
+        if (fs::exists(e.path() / "CMakeCache.txt", ec) ||
+            fs::exists(e.path() / "workspace.db", ec))
+          continue;
         self(self, e.path(), relative + "/");
       } else if (e.is_regular_file(ec)) {
         s.files.push_back({e.path(), relative, e.file_size(ec)});
@@ -123,15 +131,17 @@ inline snapshot collect_snapshot(const std::filesystem::path& root_in, const sna
   std::vector<snapshot_file> kept;
   for (auto& f : s.files) {
     if (f.size > options.max_file_bytes)
-      throw std::runtime_error(fmt::format(
-          "'{}' ({} MiB) is too large for the code snapshot (at most {} MiB a file); data belongs in a data "
-          "asset: list it in .amlignore",
-          f.relative, f.size >> 20, options.max_file_bytes >> 20));
+      throw std::runtime_error(
+          fmt::format("'{}' ({} MiB) is too large for the code snapshot (at most {} MiB a file); "
+                      "data belongs in a data "
+                      "asset: list it in .amlignore",
+                      f.relative, f.size >> 20, options.max_file_bytes >> 20));
     std::ifstream in(f.path, std::ios::binary);
     const std::string content{std::istreambuf_iterator<char>{in}, {}};
-    const bool secret = std::any_of(options.secrets.begin(), options.secrets.end(), [&](const std::string& x) {
-      return x.size() >= 8 && content.find(x) != std::string::npos;
-    });
+    const bool secret =
+        std::any_of(options.secrets.begin(), options.secrets.end(), [&](const std::string& x) {
+          return x.size() >= 8 && content.find(x) != std::string::npos;
+        });
     if (secret) {
       s.withheld.push_back(f.relative);
       continue;

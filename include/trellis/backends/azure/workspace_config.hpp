@@ -3,16 +3,16 @@
 // or .azureml/config.json in the current folder, then in each parent folder), each overridden by
 // --subscription, --resource-group and --azure-workspace.
 #pragma once
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 
 #include "trellis/cli/options.hpp"
 
@@ -24,8 +24,10 @@ struct workspace_ref {
 
   /// The ARM path every workspace resource lives under.
   [[nodiscard]] std::string path() const {
-    return fmt::format("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/workspaces/{}",
-                       subscription, resource_group, name);
+    return fmt::format(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/"
+        "workspaces/{}",
+        subscription, resource_group, name);
   }
 };
 
@@ -40,22 +42,24 @@ inline std::optional<std::filesystem::path> find_workspace_config(std::filesyste
       std::ifstream in(candidate);
       const auto j = nlohmann::json::parse(in, nullptr, false);
       // Many tools write a config.json; only one with the workspace keys is Azure's.
-      if (j.is_object() && (j.contains("subscription_id") || j.contains("workspace_name"))) return candidate;
+      if (j.is_object() && (j.contains("subscription_id") || j.contains("workspace_name")))
+        return candidate;
     }
     if (dir == dir.parent_path()) return std::nullopt;
   }
 }
 
 /// The workspace from the flags, filled in from config.json; throws naming what is missing.
-inline workspace_ref resolve_workspace(const cli::options& o,
-                                       const std::filesystem::path& start = std::filesystem::current_path()) {
+inline workspace_ref resolve_workspace(
+    const cli::options& o, const std::filesystem::path& start = std::filesystem::current_path()) {
   workspace_ref ws{o.azure_subscription, o.azure_resource_group, o.azure_workspace, {}};
   if (ws.subscription.empty() || ws.resource_group.empty() || ws.name.empty()) {
     if (const auto file = find_workspace_config(start)) {
       std::ifstream in(*file);
       const auto j = nlohmann::json::parse(in, nullptr, false);
       auto fill = [&](std::string& field, const char* key) {
-        if (field.empty() && j.contains(key) && j[key].is_string()) field = j[key].get<std::string>();
+        if (field.empty() && j.contains(key) && j[key].is_string())
+          field = j[key].get<std::string>();
       };
       fill(ws.subscription, "subscription_id");
       fill(ws.resource_group, "resource_group");
@@ -69,7 +73,8 @@ inline workspace_ref resolve_workspace(const cli::options& o,
   if (ws.name.empty()) missing.emplace_back("--azure-workspace (workspace_name)");
   if (!missing.empty())
     throw std::runtime_error(fmt::format(
-        "no Azure ML workspace: {} not given{}; pass the flags or put a config.json (as the Azure ML "
+        "no Azure ML workspace: {} not given{}; pass the flags or put a config.json (as the Azure "
+        "ML "
         "studio downloads it) in this folder, its .azureml/ folder or a parent folder",
         fmt::join(missing, ", "),
         ws.config_file.empty() ? std::string{" and no config.json was found"}
