@@ -1,5 +1,6 @@
 // The command line every pipeline program shares: --help, --dry-run, --backend,
-// --workspace, --set key=value. Parsing only; trellis::main acts on the result.
+// --workspace, --set key=value, and the Azure ML workspace flags. Parsing only; trellis::main
+// acts on the result.
 #pragma once
 #include <string>
 #include <string_view>
@@ -16,6 +17,8 @@ struct options {
   std::string workspace = "trellis-workspace";
   std::vector<std::string> settings;  ///< stage.field=value, in command-line order
   std::vector<std::string> tags;      ///< key=value, recorded with the run
+  /// The Azure ML workspace; each empty one is read from config.json.
+  std::string azure_subscription, azure_resource_group, azure_workspace;
   std::string program = "pipeline";
 };
 
@@ -59,6 +62,12 @@ inline options parse_options(int argc, const char* const* argv) {
       const auto eq = o.tags.back().find('=');
       if (eq == std::string::npos || eq == 0)
         throw usage_error("--tag " + o.tags.back() + ": expected key=value");
+    } else if (is_flag(arg, "--subscription")) {
+      o.azure_subscription = take_value(i, arg, "--subscription");
+    } else if (is_flag(arg, "--resource-group")) {
+      o.azure_resource_group = take_value(i, arg, "--resource-group");
+    } else if (is_flag(arg, "--azure-workspace")) {
+      o.azure_workspace = take_value(i, arg, "--azure-workspace");
     } else {
       throw usage_error("unknown argument '" + std::string{arg} + "' (see --help)");
     }
@@ -70,11 +79,15 @@ inline std::string usage(const options& o) {
   return "usage: " + o.program +
          " [--dry-run] [--backend=local|azure] [--workspace=DIR] [--set stage.field=value]...\n"
          "       [--tag key=value]...\n"
+         "       [--subscription=ID] [--resource-group=NAME] [--azure-workspace=NAME]\n"
          "  --dry-run        check the plan against this machine, write it, start nothing\n"
          "  --backend        where ranks run (default: follows the compute target)\n"
          "  --workspace      run history and model registry folder (default trellis-workspace)\n"
          "  --set            change a run-time field, e.g. --set train.lr=0.01\n"
-         "  --tag            a tag recorded with the run, e.g. --tag owner=vision\n";
+         "  --tag            a tag recorded with the run, e.g. --tag owner=vision\n"
+         "  --subscription, --resource-group, --azure-workspace\n"
+         "                   the Azure ML workspace (default: config.json here, in .azureml/ or a\n"
+         "                   parent folder)\n";
 }
 
 }  // namespace trellis::cli
