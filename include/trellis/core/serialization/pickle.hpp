@@ -1,6 +1,12 @@
 // The pickle (protocol 2) that torch.save writes for a dict of tensors: a writer for a named
 // list of tensors, and a restricted reader that, like torch.load(weights_only=True), knows
 // only dicts, tuples, lists, scalars, strings and tensors. Storages live outside the pickle.
+// Why not LibTorch's own pickler (measured with LibTorch 1.13 and Python's torch 1.13):
+// - torch::pickle_load cannot read Python's torch.save(state_dict), a zip with storages: an
+//   OrderedDict fails with "isGenericDict() INTERNAL ASSERT FAILED ... Expected GenericDict but
+//   got None", a plain dict with "Unknown opcode for unpickling at 0x73" (SETITEM);
+// - torch::pickle_save tags dicts with torch.jit._pickle.restore_type_tag, which Python's
+//   torch.load(weights_only=True) refuses: "Unsupported class torch.jit._pickle.restore_type_tag".
 #pragma once
 #include <torch/torch.h>
 
@@ -20,6 +26,52 @@
 #include <vector>
 
 namespace trellis::core::pickle {
+
+/// The opcodes this file writes or reads, named as in Python's pickle.py (lower case).
+namespace op {
+// framing
+inline constexpr char proto = '\x80';  // protocol version: 1 byte
+inline constexpr char frame = '\x95';  // protocol 4: frame length, 8 bytes
+inline constexpr char stop = '.';
+// building blocks
+inline constexpr char mark = '(';
+inline constexpr char empty_tuple = ')';
+inline constexpr char empty_list = ']';
+inline constexpr char empty_dict = '}';
+inline constexpr char none = 'N';
+inline constexpr char newtrue = '\x88';
+inline constexpr char newfalse = '\x89';
+// numbers: 1, 2 and 4 bytes little-endian, n bytes two's complement, 8 bytes big-endian IEEE
+inline constexpr char binint1 = 'K';
+inline constexpr char binint2 = 'M';
+inline constexpr char binint = 'J';
+inline constexpr char long1 = '\x8a';
+inline constexpr char binfloat = 'G';
+// strings: 4-, 1- and 8-byte lengths; a global is "module\nname\n"
+inline constexpr char binunicode = 'X';
+inline constexpr char short_binunicode = '\x8c';
+inline constexpr char binunicode8 = '\x8d';
+inline constexpr char global = 'c';
+// tuples: from the last mark, or of the top 1, 2 or 3 items
+inline constexpr char tuple = 't';
+inline constexpr char tuple1 = '\x85';
+inline constexpr char tuple2 = '\x86';
+inline constexpr char tuple3 = '\x87';
+// the memo: store the top under a 1- or 4-byte id or the next id, push an entry back
+inline constexpr char binput = 'q';
+inline constexpr char long_binput = 'r';
+inline constexpr char memoize = '\x94';
+inline constexpr char binget = 'h';
+inline constexpr char long_binget = 'j';
+// calls and containers
+inline constexpr char reduce = 'R';     // callable(*args)
+inline constexpr char binpersid = 'Q';  // a storage, by the persistent id on the stack
+inline constexpr char build = 'b';      // set an object's state
+inline constexpr char setitem = 's';
+inline constexpr char setitems = 'u';
+inline constexpr char append = 'a';
+inline constexpr char appends = 'e';
+}  // namespace op
 
 static_assert(std::endian::native == std::endian::little,
               "trellis writes tensor storages in native byte order, which torch.save calls little");
@@ -73,31 +125,31 @@ inline std::optional<torch::Dtype> storage_dtype(std::string_view name) {
 class tensor_dict_writer {
  public:
   explicit tensor_dict_writer(const std::vector<std::pair<std::string, torch::Tensor>>& entries) {
-    op('\x80');
-    out_.push_back('\x02');
+    emit(op::proto);
+    out_.push_back('\x02');  // protocol 2
     ordered_dict();
-    op('(');
+    emit(op::mark);
     for (const auto& [name, tensor] : entries) {
       unicode(name);
       push_tensor(tensor);
     }
-    op('u');  // SETITEMS
-    op('.');  // STOP
+    emit(op::setitems);
+    emit(op::stop);
   }
   [[nodiscard]] const std::string& bytes() const { return out_; }
   [[nodiscard]] const std::vector<torch::Tensor>& storages() const { return storages_; }
 
  private:
-  void op(char c) { out_.push_back(c); }
+  void emit(char code) { out_.push_back(code); }
   void global(std::string_view module, std::string_view name) {
-    op('c');
+    emit(op::global);
     (out_ += module) += '\n';
     (out_ += name) += '\n';
   }
   void ordered_dict() {
     global("collections", "OrderedDict");
-    op(')');  // EMPTY_TUPLE
-    op('R');  // REDUCE
+    emit(op::empty_tuple);
+    emit(op::reduce);
   }
   template <class T>
   void raw(T value) {
@@ -106,25 +158,25 @@ class tensor_dict_writer {
     out_.append(buffer, sizeof(T));
   }
   void unicode(std::string_view text) {
-    op('X');
+    emit(op::binunicode);
     raw(static_cast<std::uint32_t>(text.size()));
     out_ += text;
   }
   void integer(std::int64_t value) {
     if (value >= std::numeric_limits<std::int32_t>::min() &&
         value <= std::numeric_limits<std::int32_t>::max()) {
-      op('J');
+      emit(op::binint);
       raw(static_cast<std::int32_t>(value));
-    } else {  // LONG1: 8 little-endian two's-complement bytes
-      op('\x8a');
+    } else {  // 8 little-endian two's-complement bytes
+      emit(op::long1);
       out_.push_back('\x08');
       raw(value);
     }
   }
   void int_tuple(c10::IntArrayRef values) {
-    op('(');
+    emit(op::mark);
     for (auto v : values) integer(v);
-    op('t');
+    emit(op::tuple);
   }
   // torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks)
   void push_tensor(const torch::Tensor& tensor) {
@@ -136,22 +188,22 @@ class tensor_dict_writer {
     auto key = std::to_string(storages_.size());
     storages_.push_back(storage);
     global("torch._utils", "_rebuild_tensor_v2");
-    op('(');
-    op('(');  // persistent id: ('storage', torch.<T>Storage, key, 'cpu', numel)
+    emit(op::mark);
+    emit(op::mark);  // persistent id: ('storage', torch.<T>Storage, key, 'cpu', numel)
     unicode("storage");
     global("torch", name);
     unicode(key);
     unicode("cpu");
     integer(storage.numel());
-    op('t');
-    op('Q');  // BINPERSID
+    emit(op::tuple);
+    emit(op::binpersid);
     integer(0);
     int_tuple(storage.sizes());
     int_tuple(storage.strides());
-    op('\x89');  // NEWFALSE: a state dict holds no autograd state
+    emit(op::newfalse);  // requires_grad: a state dict holds no autograd state
     ordered_dict();
-    op('t');
-    op('R');
+    emit(op::tuple);
+    emit(op::reduce);
   }
 
   std::string out_;
@@ -194,108 +246,108 @@ class reader {
     for (;;) {
       char code = next(1)[0];
       switch (code) {
-        case '\x80':
+        case op::proto:
           next(1);
-          break;  // PROTO
-        case '\x95':
+          break;
+        case op::frame:
           next(8);
-          break;  // FRAME
-        case '.':
-          return pop();  // STOP
-        case '(':
+          break;
+        case op::stop:
+          return pop();
+        case op::mark:
           marks_.push_back(stack_.size());
-          break;  // MARK
-        case ')':
+          break;
+        case op::empty_tuple:
           push(tuple{});
           break;
-        case ']':
+        case op::empty_list:
           push(list{});
           break;
-        case '}':
+        case op::empty_dict:
           push(dict{});
           break;
-        case 'N':
+        case op::none:
           push(none{});
           break;
-        case '\x88':
+        case op::newtrue:
           push(true);
           break;
-        case '\x89':
+        case op::newfalse:
           push(false);
           break;
-        case 'K':
+        case op::binint1:
           push(std::int64_t{read<std::uint8_t>()});
           break;
-        case 'M':
+        case op::binint2:
           push(std::int64_t{read<std::uint16_t>()});
           break;
-        case 'J':
+        case op::binint:
           push(std::int64_t{read<std::int32_t>()});
           break;
-        case '\x8a':
+        case op::long1:
           push(long1());
           break;
-        case 'G':
+        case op::binfloat:
           push(binfloat());
           break;
-        case 'X':
+        case op::binunicode:
           push(std::string(next(read<std::uint32_t>())));
           break;
-        case '\x8c':
+        case op::short_binunicode:
           push(std::string(next(read<std::uint8_t>())));
           break;
-        case '\x8d':
+        case op::binunicode8:
           push(std::string(next(checked_size(read<std::uint64_t>()))));
           break;
-        case 'c':
+        case op::global:
           push(read_global());
           break;
-        case 't':
+        case op::tuple:
           push(pop_mark());
           break;
-        case '\x85':
+        case op::tuple1:
           push(pop_n(1));
           break;
-        case '\x86':
+        case op::tuple2:
           push(pop_n(2));
           break;
-        case '\x87':
+        case op::tuple3:
           push(pop_n(3));
           break;
-        case 'q':
+        case op::binput:
           memo_[read<std::uint8_t>()] = top();
           break;
-        case 'r':
+        case op::long_binput:
           memo_[read<std::uint32_t>()] = top();
           break;
-        case '\x94':
+        case op::memoize:
           memo_[static_cast<std::uint32_t>(memo_.size())] = top();
           break;
-        case 'h':
+        case op::binget:
           push_memo(read<std::uint8_t>());
           break;
-        case 'j':
+        case op::long_binget:
           push_memo(read<std::uint32_t>());
           break;
-        case 'R':
+        case op::reduce:
           reduce();
           break;
-        case 'Q':
+        case op::binpersid:
           persistent_load();
           break;
-        case 'b':
+        case op::build:
           build();
           break;
-        case 's':
+        case op::setitem:
           setitems(pop_n(2));
           break;
-        case 'u':
+        case op::setitems:
           setitems(pop_mark());
           break;
-        case 'a':
+        case op::append:
           append(pop_n(1));
           break;
-        case 'e':
+        case op::appends:
           append(pop_mark());
           break;
         default:
