@@ -150,7 +150,7 @@ inline idx_array read_idx(const std::filesystem::path& file) {
   while (a.values.size() < count) {
     const std::size_t have = a.values.size();
     const std::size_t want = std::min(count - have, chunk);
-    a.values.resize(have + want);
+    detail::grow_to(a.values, have + want, count);
     const std::size_t got = in.read(a.values.data() + have, want);
     if (got < want) throw detail::idx_truncated(file, a.dims, count, have + got);
   }

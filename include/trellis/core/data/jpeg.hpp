@@ -51,6 +51,9 @@ inline void jpeg_on_output(j_common_ptr) {}
 inline bool read_jpeg_header(jpeg_session& s, const unsigned char* data, std::size_t size) {
   if (setjmp(s.jump)) return false;
   jpeg_create_decompress(&s.info);
+  // A progressive file keeps every coefficient of the image; past this libjpeg stops with
+  // JERR_NO_BACKING_STORE instead of allocating what a forged header claims.
+  s.info.mem->max_memory_to_use = static_cast<long>(max_image_bytes);
   jpeg_mem_src(&s.info, data, static_cast<unsigned long>(size));
   jpeg_read_header(&s.info, TRUE);
   const bool cmyk = s.info.jpeg_color_space == JCS_CMYK || s.info.jpeg_color_space == JCS_YCCK;
@@ -114,7 +117,12 @@ inline pixels decode_jpeg(const unsigned char* data, std::size_t size,
     return data_error{file, std::string{"bad JPEG: "} + s.message + " (" + where + " of " +
                                 detail::size_text(width, height) + ")"};
   };
-  if (!detail::start_jpeg(s)) throw bad("starting the decoding");
+  if (!detail::start_jpeg(s)) {
+    if (s.errors.msg_code == JERR_NO_BACKING_STORE)
+      throw data_error{file, "bad JPEG: decoding its " + detail::size_text(width, height) +
+                                 " needs more than 256 MiB (progressive: every coefficient)"};
+    throw bad("starting the decoding");
+  }
   const bool cmyk = s.info.out_color_space == JCS_CMYK;
   pixels p;
   p.width = width;
@@ -128,7 +136,7 @@ inline pixels decode_jpeg(const unsigned char* data, std::size_t size,
   const std::size_t chunk_rows = std::max<std::size_t>(1, detail::decode_chunk_bytes / row_bytes);
   for (std::size_t done = 0; done < height;) {
     const std::size_t end = std::min(height, done + chunk_rows);
-    out.resize(end * row_bytes);
+    detail::grow_to(out, end * row_bytes, height * row_bytes);
     if (!detail::read_jpeg_rows(s, out.data(), row_bytes, static_cast<JDIMENSION>(end)))
       throw bad("rows " + std::to_string(done) + " to " + std::to_string(end));
     done = end;

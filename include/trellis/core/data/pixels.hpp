@@ -35,7 +35,7 @@ inline void check_image_size(const std::filesystem::path& file, std::size_t widt
     throw data_error{file, "image has no pixels (" + size_text(width, height) + ")"};
   if (width > max_image_bytes / height / channels)
     throw data_error{file, "image is " + size_text(width, height) +
-                               ", more than the decoder accepts (1 GiB decoded)"};
+                               ", more than the decoder accepts (256 MiB decoded)"};
 }
 
 /// Sizes `p` for an image after check_image_size.
