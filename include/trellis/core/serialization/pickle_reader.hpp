@@ -299,8 +299,11 @@ class reader {
     if (it == memo_.end()) fail("pickle refers to an unknown memo entry");
     stack_.push_back(it->second);
   }
+  // As in Python's unpickler, a mark starts a new frame: what lies below it cannot be popped
+  // or read until the mark itself is popped.
+  [[nodiscard]] std::size_t frame_start() const { return marks_.empty() ? 0 : marks_.back(); }
   value_ptr top() {
-    if (stack_.empty()) fail("pickle stack underflow");
+    if (stack_.size() <= frame_start()) fail("pickle stack underflow");
     return stack_.back();
   }
   value_ptr pop() {
@@ -309,7 +312,7 @@ class reader {
     return v;
   }
   tuple pop_n(std::size_t n) {
-    if (stack_.size() < n + (marks_.empty() ? 0 : marks_.back())) fail("pickle stack underflow");
+    if (stack_.size() < frame_start() + n) fail("pickle stack underflow");
     tuple items(stack_.end() - static_cast<std::ptrdiff_t>(n), stack_.end());
     stack_.resize(stack_.size() - n);
     return items;
