@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <limits>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -93,7 +93,8 @@ struct tensor_ref {
 };
 
 struct value;
-using value_ptr = std::shared_ptr<value>;
+/// A value the reader made; it lives as long as the reader (see values_).
+using value_ptr = value*;
 struct none {};
 struct global {
   std::string module, name;
@@ -116,6 +117,8 @@ struct value {
 class reader {
  public:
   explicit reader(std::string_view bytes) : in_{bytes} {}
+  reader(const reader&) = delete;
+  reader& operator=(const reader&) = delete;
 
   value_ptr run() {
     for (;;) {
@@ -292,7 +295,7 @@ class reader {
 
   template <class T>
   void push(T v) {
-    stack_.push_back(std::make_shared<value>(value{std::move(v)}));
+    stack_.push_back(&values_.emplace_back(value{std::move(v)}));
   }
   void push_memo(std::uint32_t id) {
     auto it = memo_.find(id);
@@ -327,11 +330,11 @@ class reader {
   }
 
   template <class T>
-  static const T& as(const value_ptr& v, const char* what) {
+  static const T& as(value_ptr v, const char* what) {
     if (auto* p = std::get_if<T>(&v->v)) return *p;
     fail(std::string("malformed pickle: expected ") + what);
   }
-  static std::vector<std::int64_t> ints(const value_ptr& v) {
+  static std::vector<std::int64_t> ints(value_ptr v) {
     std::vector<std::int64_t> out;
     for (const auto& item : as<tuple>(v, "a tuple of ints"))
       out.push_back(as<std::int64_t>(item, "an int"));
@@ -397,6 +400,10 @@ class reader {
 
   std::string_view in_;
   std::size_t pos_ = 0;
+  // Every value made, owned here rather than by the containers that hold it: memo entries let
+  // a pickle put a list into itself, which shared ownership would leak, and a deep nest would
+  // be destroyed recursively.
+  std::deque<value> values_;
   std::vector<value_ptr> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint32_t, value_ptr> memo_;
