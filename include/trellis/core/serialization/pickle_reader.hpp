@@ -387,12 +387,15 @@ class reader {
                                    std::vector<std::int64_t> sizes,
                                    std::vector<std::int64_t> strides) {
     if (sizes.size() != strides.size() || offset < 0) fail("malformed pickle: bad tensor geometry");
-    std::int64_t last = offset;
+    std::int64_t last = offset, extent = 0;
     bool empty = false;
     for (std::size_t i = 0; i < sizes.size(); ++i) {
       if (sizes[i] < 0 || strides[i] < 0) fail("malformed pickle: bad tensor geometry");
       if (sizes[i] == 0) empty = true;
-      if (!empty) last += (sizes[i] - 1) * strides[i];
+      // Overflow is checked: a wrapped sum could otherwise pass the bound below.
+      if (!empty && (__builtin_mul_overflow(sizes[i] - 1, strides[i], &extent) ||
+                     __builtin_add_overflow(last, extent, &last)))
+        fail("malformed pickle: tensor exceeds its storage");
     }
     if (!empty && last >= storage.numel) fail("malformed pickle: tensor exceeds its storage");
     return {storage, offset, std::move(sizes), std::move(strides)};
