@@ -24,10 +24,12 @@ void require(bool ok) {
 
 void check_bounds(const pickle::tensor_ref& t) {
   require(t.offset >= 0 && t.storage.numel >= 0 && t.sizes.size() == t.strides.size());
-  __int128 last = t.offset;
   for (std::size_t i = 0; i < t.sizes.size(); ++i) {
     require(t.sizes[i] >= 0 && t.strides[i] >= 0);
-    if (t.sizes[i] == 0) return;  // no element: nothing to read
+    if (t.sizes[i] == 0) return;  // no element: nothing to read, wherever the strides point
+  }
+  __int128 last = t.offset;
+  for (std::size_t i = 0; i < t.sizes.size(); ++i) {
     last += static_cast<__int128>(t.sizes[i] - 1) * t.strides[i];
     require(last < t.storage.numel);  // also stops before 128 bits could overflow
   }
