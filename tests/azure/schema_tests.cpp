@@ -134,7 +134,7 @@ TEST_CASE("every body the backend sends validates against Azure's schemas", "[sc
         make_pipeline<
             azure::nc24ads_a100_v4,
             environment<custom<"trellis-cuda">, base_image<"nvcr.io/nvidia/pytorch:24.01-py3">,
-                        cuda<12, 3>, torch_version<2, 2>>,
+                        cuda<12, 1>, torch_version<2, 2>>,
             PyTorch, dedicated, 1>());
   b.add("per_node",
         make_pipeline<azure::nc96ads_a100_v4, gpu_env, PyTorch, dedicated, 4, per_node>());
