@@ -1,5 +1,6 @@
-// metrics_log: the run's metrics.jsonl (core/train/metric_record.hpp), appended and flushed line
-// by line so a crash loses at most the line being written; and reading a series back.
+// metrics_log: the run's metrics.jsonl (core/train/metric_record.hpp), appended line by line so
+// a crash loses at most the line being written, and a full disk is an error naming the file;
+// and reading a series back.
 #pragma once
 #include <chrono>
 #include <cmath>
@@ -7,12 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
+#include "trellis/core/serialization/durable_file.hpp"
 #include "trellis/core/train/metric_record.hpp"
 
 namespace trellis::core {
@@ -34,17 +33,10 @@ class metrics_log {
           kept.push_back(line);
       }
     }
-    auto fresh = file_;
-    fresh += ".new";
-    {
-      std::ofstream out{fresh, std::ios::trunc};
-      for (const auto& line : kept) out << line << '\n';
-      if (!out.flush())
-        throw std::runtime_error(fmt::format("[trellis] train: cannot write {}", fresh.string()));
-    }
-    std::filesystem::rename(fresh, file_);
-    out_.open(file_, std::ios::app);
-    if (!out_) throw std::runtime_error(fmt::format("[trellis] train: cannot write {}", file_.string()));
+    std::string text;
+    for (const auto& line : kept) text += line + '\n';
+    replace_file(file_, text);
+    out_.emplace(file_);
   }
 
   /// Appends one value measured now; `rank` for values that are per rank by nature.
@@ -52,19 +44,16 @@ class metrics_log {
              std::size_t rank = 0) {
     const double now =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    out_ << to_json_line({name, static_cast<std::int64_t>(step), static_cast<std::int64_t>(epoch),
-                          static_cast<std::int64_t>(rank), value, now})
-         << '\n';
-    out_.flush();
-    if (!out_)
-      throw std::runtime_error(fmt::format("[trellis] train: writing {} failed", file_.string()));
+    out_->append(to_json_line({name, static_cast<std::int64_t>(step), static_cast<std::int64_t>(epoch),
+                               static_cast<std::int64_t>(rank), value, now}) +
+                 '\n');
   }
 
   [[nodiscard]] const std::filesystem::path& file() const { return file_; }
 
  private:
   std::filesystem::path file_;
-  std::ofstream out_;
+  std::optional<appending_file> out_;
 };
 
 /// Every value of `name` rank 0 wrote, in file order (NaN where it was not finite).

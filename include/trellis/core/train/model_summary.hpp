@@ -5,13 +5,12 @@
 #include <cmath>
 #include <cstddef>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <stdexcept>
 #include <string>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "trellis/core/serialization/durable_file.hpp"
 
 namespace trellis::core {
 
@@ -23,7 +22,8 @@ struct model_summary {
   std::map<std::string, double> metrics;  ///< of the selected epoch
 };
 
-/// Written aside and renamed into place: a reader never sees half a file.
+/// Written aside and renamed into place: a reader never sees half a file, and a full disk is a
+/// file_error naming it.
 inline void write_model_summary(const std::filesystem::path& file, const model_summary& s) {
   nlohmann::json metrics = nlohmann::json::object();
   for (const auto& [name, value] : s.metrics)
@@ -33,16 +33,7 @@ inline void write_model_summary(const std::filesystem::path& file, const model_s
                          {"epochs", s.epochs},
                          {"steps", s.steps},
                          {"metrics", metrics}};
-  std::filesystem::create_directories(file.parent_path());
-  auto temporary = file;
-  temporary += ".partial";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << j.dump(2) << '\n';
-    if (!out.flush())
-      throw std::runtime_error(fmt::format("[trellis] train: cannot write {}", temporary.string()));
-  }
-  std::filesystem::rename(temporary, file);
+  replace_file(file, j.dump(2) + '\n');
 }
 
 }  // namespace trellis::core
