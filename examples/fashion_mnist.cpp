@@ -5,7 +5,8 @@
 using namespace trellis;
 
 int main(int argc, char** argv) {
-  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{
+               .root = "/usr/share/datasets/fashion-mnist", .val_split = 5000}
          | compute<local::cpu>{}
          | distributed<PyTorch, nodes<1>, procs<2>>{}
          | train<models::small_cnn, epochs<12>, adam, global_batch<128>, experiment<"fashion">>{

@@ -17,12 +17,12 @@ struct backend {
   static constexpr bool available = false;
 };
 
-/// Specialized by trellis/workspace/plan_checks.hpp (which backend headers include): the plan's
-/// checks that need the workspace, such as a transfer_from source that is registered, fits the
-/// pipeline's model and is unchanged since. `static void add(const Pipeline&, plan::run_plan&,
-/// const cli::options&)` runs for --dry-run and before every run alike.
+/// Specialized by trellis/backends/pipeline_checks.hpp (which backend headers include): the
+/// plan's checks that need the heavy parts, such as a transfer_from source that is registered and
+/// fits (the workspace), or a model that exports to ONNX (LibTorch). `static void add(const
+/// Pipeline&, plan::run_plan&, const cli::options&)` runs for --dry-run and before every run.
 template <class Pipeline>
-struct workspace_checks {
+struct pipeline_checks {
   static constexpr bool available = false;
 };
 

@@ -1,6 +1,6 @@
-// The check protocol: a rule is a type with a stable id and a `violated<View>` predicate;
-// a check result is `satisfied` or the rule type with the offending values as arguments,
-// so tests can ask which rule fired without failing the build.
+// The check protocol: a rule is a type named by its stable id with a `violated(facts)`
+// predicate; a check result is `satisfied` or the rule type with the offending values as
+// arguments, so tests can ask which rule fired without failing the build.
 #pragma once
 #include <concepts>
 #include <cstddef>
@@ -34,16 +34,17 @@ inline constexpr stage_set structure_flags = stage_set{1}
 /// Every rule, wherever it is checked.
 inline constexpr stage_set every_stage = ~stage_set{0};
 
-/// Base of every rule: its id (E0xx) and the stages whose `|` checks it (`checked_at`): those
-/// whose addition can break it. A `|` checks rules only when the pipeline it extends breaks
-/// none, so a rule need not be checked at a stage that can only mend it, such as E003's dataset,
-/// nor at one that comes before another stage it needs, such as E026's distributed before its
-/// train: a stage added out of order breaks a structure rule, and those come first in the
-/// catalog. tests/static/rule_checked_at.cpp checks, over sample pipelines, that a `|` still
-/// reports the first rule of the whole catalog that its pipeline breaks.
-template <std::size_t Id, stage_set CheckedAt>
+/// Base of every rule: the stages whose `|` checks it (`checked_at`), those whose addition can
+/// break it. The rule's id is in its type's name alone (E023_procs_exceed_gpus); its message,
+/// compile-fail test and docs/errors.md entry repeat it, and tests/rule_catalog_consistency.cmake
+/// checks that they agree. A `|` checks rules only when the pipeline it extends breaks none, so
+/// a rule need not be checked at a stage that can only mend it, such as E003's dataset, nor at
+/// one that comes before another stage it needs, such as E026's distributed before its train: a
+/// stage added out of order breaks a structure rule, and those come first in the catalog.
+/// tests/static/rule_checked_at.cpp checks, over sample pipelines, that a `|` still reports the
+/// first rule of the whole catalog that its pipeline breaks.
+template <stage_set CheckedAt>
 struct rule {
-  static constexpr std::size_t id = Id;
   static constexpr stage_set checked_at = CheckedAt;
 };
 
@@ -55,8 +56,8 @@ inline constexpr bool is_rule_v<Rule<Ctx...>, Rule> = true;
 
 /// The ordered rules; `first_broken<Added>` is the 1-based position of the first rule checked
 /// at a stage in `Added` that the facts break, or 0. Only those rules are visited. Their
-/// positions are an array made once per set of stages: filtering the rule types instead costs
-/// g++ about 140 M instructions in every translation unit.
+/// positions are an array made once per set of stages: filtering the rule types instead would
+/// make g++ build a type list per set of stages in every translation unit.
 template <class... Rules>
 struct rule_list {
   static constexpr std::size_t count = sizeof...(Rules);

@@ -42,6 +42,16 @@ int run_with(const char* what, const char* header, Pipeline& p, const plan::run_
   }
 }
 
+/// A backend's own --dry-run files (an Azure backend's request bodies ...), if it writes any;
+/// false when they show that the run could not be submitted.
+template <class Tag, class Pipeline>
+bool dry_run_with(const Pipeline& p, const plan::run_plan& plan, const cli::options& o,
+                  const std::filesystem::path& folder) {
+  if constexpr (requires { backend<Tag, Pipeline>::dry_run(p, plan, o, folder); })
+    return backend<Tag, Pipeline>::dry_run(p, plan, o, folder);
+  return true;
+}
+
 inline void write_file(const std::filesystem::path& path, const std::string& content) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -78,13 +88,17 @@ int main(Pipeline p, int argc, char** argv) {
       return detail::run_with<worker_role>("the training core", "trellis/backends/local.hpp", p,
                                            plan::run_plan{}, o);
     auto plan = plan::make_plan(p, o);
-    if constexpr (workspace_checks<Pipeline>::available) workspace_checks<Pipeline>::add(p, plan, o);
+    if (!o.resume.empty() && plan.backend != "local")
+      throw cli::usage_error("--resume continues a run of the local backend, not of " + plan.backend);
+    if constexpr (pipeline_checks<Pipeline>::available) pipeline_checks<Pipeline>::add(p, plan, o);
     if (o.dry_run) {
       const std::filesystem::path file = std::filesystem::path{o.workspace} / "dry-run" / "plan.json";
       std::cout << plan::plan_summary(plan);
       detail::write_file(file, plan::plan_json(p, plan));
       std::cout << "plan written to " << file.string() << (plan.ok() ? "" : " (checks FAILED)") << "\n";
-      return plan.ok() ? 0 : 1;
+      const bool backend_ok =
+          plan.backend != "azure" || detail::dry_run_with<azure_backend>(p, plan, o, file.parent_path());
+      return plan.ok() && backend_ok ? 0 : 1;
     }
     if (!plan.ok()) {
       for (const auto& c : plan.checks)

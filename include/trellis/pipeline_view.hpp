@@ -1,10 +1,11 @@
-// pipeline_view: what rules read of a stage list. Each stage is found by its order, or stands
-// in with its defaults (compute: local::cpu; distributed: one process), so every rule is a
-// plain constexpr expression over stage traits.
+// pipeline_view: a pipeline's stage list as types, for what needs the stage types themselves: a
+// broken rule's context (the types its diagnostic prints) and plan writers. Each stage is found
+// by its order, or stands in with its defaults (compute: local::cpu; distributed: one process).
 #pragma once
 #include <cstddef>
 #include <type_traits>
 
+#include "trellis/rules/facts.hpp"
 #include "trellis/stages/compute.hpp"
 #include "trellis/stages/dataset.hpp"
 #include "trellis/stages/distributed.hpp"
@@ -53,12 +54,10 @@ struct pipeline_view {
   static constexpr bool has_register = has<stage_order::register_model>;
   static constexpr bool has_export = has<stage_order::export_onnx>;
 
-  static constexpr bool gpu = is_gpu_target_v<target>;
-  static constexpr std::size_t world_size = dist::facts.nodes * dist::facts.procs;
-  /// NCCL when asked for, or by default on GPUs (PyTorch DDP and Horovod-style mpi alike).
-  static constexpr bool uses_nccl =
-      std::is_same_v<typename dist::collective, nccl> ||
-      (std::is_same_v<typename dist::collective, auto_collective> && gpu);
+  // Computed where the rules compute them: pipeline_facts.
+  static constexpr bool gpu = facts_of<S...>.compute->has_gpus;
+  static constexpr std::size_t world_size = facts_of<S...>.world_size();
+  static constexpr bool uses_nccl = facts_of<S...>.uses_nccl();
 };
 
 }  // namespace trellis

@@ -1,5 +1,5 @@
-// Text types of the front end, kept free of <string> and <string_view> (each costs 0.3-0.5 s
-// per translation unit with g++ 12): `text_view` for compile-time names, and `text`,
+// Text types of the front end, kept free of <string> and <string_view> (measured in
+// benchmarks/compile_time/README.md): `text_view` for compile-time names, and `text`,
 // `text_list` and `tag_list` for run-time fields that `--set` can change. All are trivially
 // copyable, so stages and pipelines are too and building one with `|` emits almost no code.
 #pragma once

@@ -1,5 +1,7 @@
-// expect-error: \[trellis E016\] compute: azure::nc6 \(Standard_NC6, K80\) was retired on 2023-09-06\. Fix: use azure::nc4as_t4_v3
-// One mistake: the retired NC6 (K80) size, as in older Azure ML tutorials.
+// expect-error: \[trellis E016\] compute: this VM size is retired, so Azure can no longer create it\. Fix: use the size it is replaced_by<\.\.\.>
+// expect-also: azure::nc6, trellis::azure::replaced_by<trellis::azure::nc4as_t4_v3>
+// One mistake: the retired NC6 (K80) size, as in older Azure ML tutorials. The error names
+// its replacement from the VM size catalog.
 #include <trellis/trellis.hpp>
 using namespace trellis;
 

@@ -1,11 +1,13 @@
 # Compiles SOURCE with COMPILER and fails unless: the compile fails, the output has exactly
-# one error, that error matches the `// expect-error: <regex>` on the file's first line, and
-# the whole diagnostic stays within MAX_LINES lines.
+# one error, that error matches the `// expect-error: <regex>` on the file's first line, the
+# output matches every `// expect-also: <regex>` line of the file (values the printed types
+# must show), and the whole diagnostic stays within MAX_LINES lines.
 file(STRINGS ${SOURCE} first_line LIMIT_COUNT 1)
 if(NOT first_line MATCHES "^// expect-error: (.+)$")
   message(FATAL_ERROR "${SOURCE}: first line must be '// expect-error: <regex>'")
 endif()
 set(expected "${CMAKE_MATCH_1}")
+file(STRINGS ${SOURCE} also_lines REGEX "^// expect-also: ")
 
 execute_process(
   COMMAND ${COMPILER} -std=c++20 -fsyntax-only -fdiagnostics-color=never -I${INCLUDE_DIR} ${SOURCE}
@@ -17,6 +19,12 @@ endif()
 if(NOT output MATCHES "${expected}")
   message(FATAL_ERROR "${SOURCE}: the diagnostic does not match '${expected}':\n${output}")
 endif()
+foreach(line IN LISTS also_lines)
+  string(REGEX REPLACE "^// expect-also: " "" also "${line}")
+  if(NOT output MATCHES "${also}")
+    message(FATAL_ERROR "${SOURCE}: the diagnostic does not show '${also}':\n${output}")
+  endif()
+endforeach()
 string(REGEX MATCHALL "error:" errors "${output}")
 list(LENGTH errors error_count)
 if(NOT error_count EQUAL 1)

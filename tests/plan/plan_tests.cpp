@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <string_view>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <trellis/main.hpp>
@@ -68,7 +69,7 @@ auto folder_pipeline(const fs::path& root) {
 }  // namespace
 
 TEST_CASE("rank map: nodes x procs, node-major, one device per rank") {
-  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | compute<local::cpu>{}
          | distributed<PyTorch, nodes<2>, procs<3>>{}
          | train<models::small_cnn>{};
@@ -85,7 +86,7 @@ TEST_CASE("rank map: nodes x procs, node-major, one device per rank") {
 }
 
 TEST_CASE("backend follows the compute target; --backend=local rehearses an Azure job") {
-  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | environment<curated::pytorch_cuda>{}
          | compute<azure::nc48ads_a100_v4>{}
          | distributed<PyTorch, nodes<2>, procs<2>>{}
@@ -113,7 +114,7 @@ TEST_CASE("backend follows the compute target; --backend=local rehearses an Azur
 }
 
 TEST_CASE("local::cuda needs as many GPUs as ranks on this machine") {
-  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | compute<local::cuda<gpus<8>>>{}
          | distributed<PyTorch, nodes<2>, procs<4>>{}
          | train<models::small_cnn>{};
@@ -162,11 +163,22 @@ TEST_CASE("dataset checks name the folder that is wrong") {
     CHECK_THAT(c.detail, Catch::Contains((d.path / "val" / "b").string() + "' has no images"));
   }
   SECTION("IDX files") {
-    auto p = dataset<idx, classes<10>>{.root = d.path.c_str()} | train<models::small_cnn>{};
+    auto p = dataset<idx, classes<10>>{.root = d.path.c_str(), .val_split = 0.1} |
+             train<models::small_cnn>{};
     const auto missing = find_check(plan::make_plan(p, opts()), "dataset.layout");
     CHECK_FALSE(missing.ok);
     CHECK_THAT(missing.detail, Catch::Contains("train-images-idx3-ubyte' (or .gz) is missing"));
-    auto fashion = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"} |
+    // IDX files have no validation split: one held out of train is needed, as a share or count.
+    auto own = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"} |
+               train<models::small_cnn>{};
+    CHECK_THAT(find_check(plan::make_plan(own, opts()), "dataset.layout").detail,
+               Catch::Contains("IDX files have no validation split of their own") &&
+                   Catch::Contains("--set dataset.val_split=0.1"));
+    get<stage_order::dataset>(own).val_split = 2.5;
+    CHECK_THAT(find_check(plan::make_plan(own, opts()), "dataset.layout").detail,
+               Catch::Contains("dataset.val_split = 2.5") &&
+                   Catch::Contains("neither a fraction between 0 and 1 nor a whole number"));
+    auto fashion = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1} |
                    train<models::small_cnn>{};
     CHECK(find_check(plan::make_plan(fashion, opts()), "dataset.layout").ok);
   }
@@ -176,7 +188,7 @@ TEST_CASE("a rendezvous port in use fails the plan and says how to change it") {
   const auto [fd, sa] = listening_socket();
   const auto port = ntohs(sa.sin_port);
 
-  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | compute<local::cpu>{}
          | distributed<PyTorch, nodes<1>, procs<2>>{.master_port = port}
          | train<models::small_cnn>{};
@@ -226,7 +238,7 @@ TEST_CASE("a port that a closed connection left in TIME_WAIT is free; a listenin
 }
 
 TEST_CASE("master_addr must resolve to this machine: the plan says no, naming the field") {
-  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | compute<local::cpu>{}
          | distributed<PyTorch, nodes<1>, procs<2>>{.master_addr = "not.an.ip"}
          | train<models::small_cnn>{};
@@ -316,8 +328,25 @@ TEST_CASE("global_batch<N> sets each rank's batch: the plan records it, --set ca
   CHECK_THAT(plan::plan_summary(plan), Catch::Contains("batch     32 per rank (128 over all ranks)"));
 }
 
+TEST_CASE("plan JSON stays JSON: bytes that are not UTF-8 and numbers JSON cannot hold") {
+  plan::json_writer out;
+  out.begin_object()
+      .key("path").value(std::string_view{"/data/caf\xE9/\xC3\xA9t\xC3\xA9"})
+      .key("cut").value(std::string_view{"\xE2\x82"})
+      .key("nan").value(std::numeric_limits<double>::quiet_NaN())
+      .key("inf").value(-std::numeric_limits<double>::infinity())
+      .key("max").value(std::numeric_limits<double>::max())
+      .end_object();
+  const auto j = nlohmann::json::parse(out.str());
+  CHECK(j["path"] == "/data/caf\uFFFD/\u00E9t\u00E9");  // Latin-1 byte replaced, UTF-8 kept
+  CHECK(j["cut"] == "\uFFFD\uFFFD");
+  CHECK(j["nan"].is_null());
+  CHECK(j["inf"].is_null());
+  CHECK(j["max"] == std::numeric_limits<double>::max());
+}
+
 TEST_CASE("plan JSON: valid, complete and the same bytes every time") {
-  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
          | environment<custom<"fashion-env">, cuda<12, 1>, with_mpi>{.pip = {"torchvision", "onnx"}}
          | compute<local::cpu>{}
          | distributed<Horovod, nodes<2>, procs<1>>{}
@@ -344,9 +373,7 @@ TEST_CASE("plan JSON: valid, complete and the same bytes every time") {
   CHECK(j["checks"][0]["check"] == "settings");
   CHECK(j["checks"][1]["check"] == "dataset.layout");
   CHECK(j["transfer_from"].is_null());
-  // This version's local backend trains and registers; it says up front what it leaves undone.
-  CHECK(j["not_carried_out"] == nlohmann::json::array({"export_onnx"}));
-  CHECK_THAT(plan::plan_summary(plan),
-             Catch::Contains("not done  export_onnx: not carried out by the local "
-                             "backend in this version"));
+  // The local backend carries out every stage.
+  CHECK(j["not_carried_out"] == nlohmann::json::array());
+  CHECK_THAT(plan::plan_summary(plan), !Catch::Contains("not done"));
 }

@@ -1,8 +1,9 @@
-// Compatibility rules E011-E022 and E036 as check results: collective back end vs device,
-// environment vs GPU, MPI and reserved names, CUDA vs GPU model, retired VM sizes, priority and
-// checkpoints, ONNX export.
+// Compatibility rules E011-E022, E036 and E037 as check results: collective back end vs device,
+// environment vs GPU, MPI and reserved names, torch vs CUDA builds, CUDA vs GPU model, retired
+// VM sizes, priority and checkpoints, ONNX export.
 #include <trellis/trellis.hpp>
 
+#include <cstddef>
 #include <type_traits>
 
 using namespace trellis;
@@ -74,6 +75,40 @@ static_assert(is_valid_v<pipeline<fowl, environment<custom<"AzureM">>, on_cpu, r
 static_assert(is_valid_v<pipeline<fowl, environment<custom<"birds-AzureML">>, on_cpu, resnet>>);
 static_assert(is_valid_v<pipeline<fowl, cuda_env, a100, resnet>>);  // "AzureML-acpt-..." is curated
 
+// E037: torch and CUDA versions with no official PyTorch build; the error names the CUDA
+// versions that torch release is built for.
+template <std::size_t TorchMajor, std::size_t TorchMinor, std::size_t CudaMajor, std::size_t CudaMinor>
+using torch_on_cuda = environment<custom<"birds">, torch_version<TorchMajor, TorchMinor>,
+                                  cuda<CudaMajor, CudaMinor>>;
+static_assert(std::is_same_v<check_t<pipeline<fowl, torch_on_cuda<2, 5, 11, 7>, a100, resnet>>,
+                             rules::E037_no_official_torch_build<
+                                 torch_version<2, 5>, cuda<11, 7>,
+                                 built_for<cuda<11, 8>, cuda<12, 1>, cuda<12, 4>>>>);
+static_assert(std::is_same_v<check_t<torch_on_cuda<1, 13, 11, 8>>,  // on its own
+                             rules::E037_no_official_torch_build<torch_version<1, 13>, cuda<11, 8>,
+                                                                 built_for<cuda<11, 6>, cuda<11, 7>>>>);
+static_assert(is_rule_v<check_t<pipeline<fowl, torch_on_cuda<2, 8, 11, 8>, on_cpu, resnet>>,
+                        rules::E037_no_official_torch_build>);  // 2.8 dropped CUDA 11.8
+static_assert(is_rule_v<check_t<pipeline<fowl, torch_on_cuda<2, 1, 12, 4>, on_cpu, resnet>>,
+                        rules::E037_no_official_torch_build>);  // 12.4 came with 2.4
+static_assert(is_valid_v<pipeline<fowl, torch_on_cuda<2, 5, 12, 4>, a100, resnet>>);
+static_assert(is_valid_v<pipeline<fowl, torch_on_cuda<1, 13, 11, 6>, a100, resnet>>);
+static_assert(is_valid_v<pipeline<fowl, torch_on_cuda<2, 8, 12, 9>, a100, resnet>>);
+static_assert(is_valid_v<pipeline<fowl, torch_on_cuda<2, 9, 13, 0>, a100, resnet>>);
+static_assert(is_valid_v<pipeline<fowl, torch_on_cuda<1, 12, 10, 2>, on_cpu, resnet>>);  // not listed
+static_assert(is_valid_v<pipeline<fowl, environment<custom<"cpu">, torch_version<2, 5>>, on_cpu,
+                                  resnet>>);  // a CPU image
+static_assert(is_valid_v<pipeline<fowl, environment<custom<"any">, cuda<11, 7>>, a100, resnet>>);
+// The curated presets are official builds.
+static_assert(has_official_build(curated::pytorch_cuda::torch, curated::pytorch_cuda::cuda));
+static_assert(has_official_build(curated::pytorch_1_13_cuda::torch, curated::pytorch_1_13_cuda::cuda));
+// It comes after E014 and before E015: an image that cannot be built is the first mistake.
+static_assert(is_rule_v<check_t<pipeline<fowl, environment<custom<"AzureML-x">, torch_version<2, 5>,
+                                                           cuda<11, 7>>, on_cpu, resnet>>,
+                        rules::E014_reserved_environment_name>);
+static_assert(is_rule_v<check_t<pipeline<fowl, torch_on_cuda<2, 0, 11, 6>, h100, resnet>>,
+                        rules::E037_no_official_torch_build>);  // also E015: H100 needs 11.8+
+
 // E015: the environment's CUDA version cannot drive the target's GPU.
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda117_env, h100, resnet>>,
                              rules::E015_cuda_unsupported_by_gpu<cuda<11, 7>, gpu_models::h100_80gb,
@@ -94,20 +129,38 @@ static_assert(is_valid_v<pipeline<fowl, cuda117_env, compute<local::cuda<>>, res
 
 // E016: every retired size is an error that names its replacement; the replacements are fine.
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda117_env, compute<azure::nc6>, resnet>>,
-                             rules::E016_retired_vm_size<azure::nc6, azure::nc4as_t4_v3>>);
+                             rules::E016_retired_vm_size<azure::nc6, azure::replaced_by<azure::nc4as_t4_v3>>>);
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda117_env, compute<azure::nc12>, resnet>>,
-                             rules::E016_retired_vm_size<azure::nc12, azure::nc24ads_a100_v4>>);
+                             rules::E016_retired_vm_size<azure::nc12, azure::replaced_by<azure::nc24ads_a100_v4>>>);
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda117_env, compute<azure::nc24>, resnet>>,
-                             rules::E016_retired_vm_size<azure::nc24, azure::nc48ads_a100_v4>>);
+                             rules::E016_retired_vm_size<azure::nc24, azure::replaced_by<azure::nc48ads_a100_v4>>>);
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda_env, compute<azure::nc6s_v3>, resnet>>,
-                             rules::E016_retired_vm_size<azure::nc6s_v3, azure::nc24ads_a100_v4>>);
+                             rules::E016_retired_vm_size<azure::nc6s_v3, azure::replaced_by<azure::nc24ads_a100_v4>>>);
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda_env, compute<azure::nc24s_v3>, resnet>>,
-                             rules::E016_retired_vm_size<azure::nc24s_v3, azure::nc96ads_a100_v4>>);
+                             rules::E016_retired_vm_size<azure::nc24s_v3, azure::replaced_by<azure::nc96ads_a100_v4>>>);
 static_assert(is_rule_v<check_t<compute<azure::nc6>>, rules::E016_retired_vm_size>);  // on its own
 static_assert(is_valid_v<pipeline<fowl, cuda117_env, compute<azure::nc4as_t4_v3>, resnet>>);
 static_assert(is_valid_v<pipeline<fowl, cuda117_env, compute<azure::nc24ads_a100_v4>, resnet>>);
 static_assert(is_valid_v<pipeline<fowl, cuda117_env, compute<azure::nc48ads_a100_v4>, resnet>>);
 static_assert(is_valid_v<pipeline<fowl, cuda_env, compute<azure::nc96ads_a100_v4>, resnet>>);
+// A size retired later needs only its catalog entry: E016 reports it with the one message (the
+// rule's diagnose takes it; its body, the failing static_assert, is not instantiated here).
+namespace retired_later {
+struct p100 final {  // sm_60
+  static constexpr text_view name = "P100";
+  static constexpr std::size_t min_cuda = 800, max_cuda = 0, memory_gib = 16;
+};
+struct nc12s_v2 final : azure::vm_size<"Standard_NC12s_v2", 12, 2, p100, azure::fabric::ethernet,
+                                       azure::replaced_by<azure::nc48ads_a100_v4>> {};
+template <class CheckResult>
+concept reported_by_diagnose = requires(CheckResult r) { rules::diagnose(r); };
+}  // namespace retired_later
+using retired_later::nc12s_v2, retired_later::reported_by_diagnose;
+using retired_sixth = check_t<pipeline<fowl, cuda_env, compute<nc12s_v2>, resnet>>;
+static_assert(std::is_same_v<retired_sixth, rules::E016_retired_vm_size<
+                                                nc12s_v2, azure::replaced_by<azure::nc48ads_a100_v4>>>);
+static_assert(reported_by_diagnose<retired_sixth>);
+static_assert(reported_by_diagnose<check_t<compute<azure::nc24s_v3>>>);
 
 // E017: low_priority compute needs checkpoints; dedicated compute does not.
 static_assert(std::is_same_v<check_t<pipeline<fowl, cuda_env, compute<azure::nc24ads_a100_v4, low_priority>,

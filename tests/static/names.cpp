@@ -98,6 +98,16 @@ static_assert(is_valid_v<pipeline<fowl, on_cpu, train<models::resnet18, select_b
 static_assert(is_valid_v<pipeline<fowl, on_cpu, train<models::resnet18, select_best<"train_loss">>>>);
 static_assert(is_valid_v<pipeline<fowl, on_cpu, train<models::resnet18, select_best<"images_per_s">>>>);
 
+// E038: select_best never looks at test data, even when train logs the metric.
+static_assert(std::is_same_v<check_t<pipeline<fowl, on_cpu, train<models::resnet18, select_best<"test_accuracy">>>>,
+                             rules::E038_select_best_on_test<select_best<"test_accuracy">>>);
+static_assert(is_rule_v<check_t<pipeline<fowl, on_cpu, train<models::resnet18, select_best<"test_loss">>>>,
+                        rules::E038_select_best_on_test>);
+static_assert(is_rule_v<check_t<pipeline<fowl, on_cpu, train<models::resnet18, logs<"test_f1">,
+                                                               select_best<"test_f1">>>>,
+                        rules::E038_select_best_on_test>);  // also E034 without the logs<>
+static_assert(is_valid_v<pipeline<fowl, on_cpu, train<models::resnet18, logs<"tested">, select_best<"tested">>>>);
+
 // E035: transfer_from names a registered model, so it follows the model name rule.
 static_assert(std::is_same_v<check_t<pipeline<fowl, on_cpu, train<models::resnet18, transfer_from<"fashion-base:3">>>>,
                              rules::E035_invalid_transfer_source<transfer_from<"fashion-base:3">>>);
@@ -107,7 +117,7 @@ static_assert(is_valid_v<pipeline<fowl, on_cpu, train<models::resnet18, transfer
 static_assert(is_valid_v<pipeline<fowl, on_cpu, train<models::resnet18, transfer_from<"">>>>);  // none
 static_assert(is_valid_v<pipeline<fowl, on_cpu, resnet>>);
 
-// Order within the family follows rules/catalog.hpp: E030, E031, E032, E033, E034, E035.
+// Order within the family follows rules/catalog.hpp: E030, E031, E032, E033, E038, E034, E035.
 static_assert(is_rule_v<check_t<pipeline<fowl, environment<custom<"birds env">, cuda<12, 1>>,
                                          compute<azure::nc24ads_a100_v4, cluster<"gpu-1">>,
                                          train<models::resnet18, experiment<"a/b">>, register_model<"a b">>>,
@@ -124,6 +134,9 @@ static_assert(is_rule_v<check_t<pipeline<fowl, environment<custom<"birds env">, 
 static_assert(is_rule_v<check_t<pipeline<fowl, on_cpu, train<models::resnet18, select_best<"f1">,
                                                                transfer_from<"base:1">>>>,
                         rules::E034_best_metric_not_logged>);  // also E035
+static_assert(is_rule_v<check_t<pipeline<fowl, environment<custom<"birds env">, cuda<12, 1>>, a100,
+                                         train<models::resnet18, select_best<"test_x">>>>,
+                        rules::E033_invalid_environment_name>);  // also E038, E034
 
 #undef TRELLIS_X255
 #undef TRELLIS_X51

@@ -52,7 +52,8 @@ struct samples {
 using sample_stages = samples<
     dataset<idx, classes<10>, input_shape<1, 28, 28>>, dataset<image_folder, classes<1>>,
     dataset<idx>, environment<curated::pytorch_cpu>, environment<custom<"azureml-env">>,
-    environment<custom<"env">, cuda<10, 1>, with_mpi>, compute<local::cpu>,
+    environment<custom<"env">, cuda<10, 1>, with_mpi>,
+    environment<custom<"env">, torch_version<2, 5>, cuda<11, 7>>, compute<local::cpu>,
     compute<local::cpu, low_priority>, compute<local::cuda<gpus<2>>>, compute<azure::nc6>,
     compute<azure::d2_v2, cluster<"bad name">>, compute<azure::nc24ads_a100_v4, max_nodes<1>>,
     compute<azure::nd96asr_v4, min_nodes<9>, low_priority>, compute<azure::d2_v2, max_nodes<0>>,
@@ -61,6 +62,7 @@ using sample_stages = samples<
     distributed<Horovod, per_node, max_restarts<1>>, train<models::small_cnn>,
     train<models::resnet18, epochs<0>, global_batch<3>, checkpoint_every<0>>,
     train<models::small_cnn, select_best<"f1">, transfer_from<"bad name">>,
+    train<models::small_cnn, select_best<"test_accuracy">>,
     train<models::small_cnn, procs<2>>, train<models::small_cnn, epochs<1>, epochs<2>>,
     register_model<"bad name">, register_model<"model">, export_onnx<opset<3>>,
     export_onnx<opset<17>>>;

@@ -1,6 +1,6 @@
-// Valid pipelines built with the real `|`: the program of DESIGN.md section 1 and the promised
-// distributed<PyTorch, nodes<2>, procs<4>>. They compile (no rule fires inside `|`), and their
-// check result is `satisfied`. This file also holds the static_checks executable's main.
+// Valid pipelines built with the real `|`: the program of docs/architecture.md#a-pipeline-program
+// and the promised distributed<PyTorch, nodes<2>, procs<4>>. They compile (no rule fires inside
+// `|`), and their check result is `satisfied`. This file also holds the static_checks executable's main.
 #include <trellis/trellis.hpp>
 
 #include <type_traits>
@@ -9,9 +9,9 @@ using namespace trellis;
 
 namespace valid_examples {
 
-// DESIGN.md section 1. The cluster name is a type parameter (cluster<"gpu-cluster">) so rule
-// E032 can check it; compute has no run-time `.name` field.
-auto design_section_1() {
+// docs/architecture.md#a-pipeline-program. The cluster name is a type parameter
+// (cluster<"gpu-cluster">) so rule E032 can check it; compute has no run-time `.name` field.
+auto architecture_program() {
   return dataset<image_folder, classes<5>, input_shape<3, 64, 64>>{.root = "data/fowl"}
        | environment<curated::pytorch_cuda>{}
        | compute<azure::nc24ads_a100_v4, max_nodes<4>, cluster<"gpu-cluster">>{}
@@ -42,16 +42,16 @@ auto fashion_mnist_local() {
 
 // `|` returns the longer pipeline with every stage type kept as written.
 static_assert(std::is_same_v<
-              decltype(design_section_1()),
+              decltype(architecture_program()),
               pipeline<dataset<image_folder, classes<5>, input_shape<3, 64, 64>>,
                        environment<curated::pytorch_cuda>,
                        compute<azure::nc24ads_a100_v4, max_nodes<4>, cluster<"gpu-cluster">>,
                        distributed<pytorch, nodes<2>, procs<1>>,
                        train<models::resnet18, epochs<30>, transfer_from<"fashion-base">>,
                        register_model<"pytorch-birds">, export_onnx<opset<17>>>>);
-static_assert(decltype(design_section_1())::size() == 7);
-static_assert(is_valid_v<decltype(design_section_1())>);
-static_assert(is_satisfied_v<check_t<decltype(design_section_1())>>);
+static_assert(decltype(architecture_program())::size() == 7);
+static_assert(is_valid_v<decltype(architecture_program())>);
+static_assert(is_satisfied_v<check_t<decltype(architecture_program())>>);
 
 static_assert(std::is_same_v<PyTorch, pytorch> && std::is_same_v<Horovod, mpi>);
 static_assert(is_valid_v<decltype(promised_distributed())>);

@@ -45,7 +45,7 @@ class arguments {
   static bool takes_value(std::string_view name) {
     static const std::set<std::string_view> names{"workspace", "experiment", "rank", "name",
                                                   "file", "model", "classes", "input-shape",
-                                                  "description", "tag"};
+                                                  "description", "tag", "label", "page"};
     return names.contains(name);
   }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "arguments.hpp"
+#include "compare_command.hpp"
 #include "models_command.hpp"
 #include "models_import.hpp"
 #include "runs_command.hpp"
@@ -21,6 +22,10 @@ constexpr const char* usage = R"(usage: trellis [--workspace=DIR] COMMAND [--jso
   runs show RUN [--open]                   a run: status, provenance, final metrics, results page
   runs logs RUN [--rank=N] [--follow]      a rank's log (rank 0 by default)
   runs metrics RUN [--name=M]              metrics per epoch, or every point of one metric
+  runs compare RUN RUN... [--label=L]... [--page=FILE]
+                                           validation accuracy side by side, test accuracy,
+                                           and a comparison page (an experiment's name: its
+                                           latest completed run)
   models list                              every registered model and its latest version
   models show NAME[:VERSION]               a version: architecture, metrics, lineage, files
   models download NAME[:VERSION] DIR       a version's files, each checked against its SHA-256
@@ -46,6 +51,7 @@ int run(const trellis::tool::arguments& a) {
   if (command == "runs show") return runs_show(w, a);
   if (command == "runs logs") return runs_logs(w, a);
   if (command == "runs metrics") return runs_metrics(w, a);
+  if (command == "runs compare") return runs_compare(w, a);
   if (command == "models list") return models_list(w, a);
   if (command == "models show") return models_show(w, a);
   if (command == "models download") return models_download(w, a);

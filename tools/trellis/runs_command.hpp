@@ -20,6 +20,7 @@
 #include "arguments.hpp"
 #include "table.hpp"
 #include "text.hpp"
+#include "trellis/workspace/run_report.hpp"
 #include "trellis/workspace/workspace.hpp"
 
 namespace trellis::tool {
@@ -142,8 +143,11 @@ inline int runs_show(ws::workspace& w, const arguments& a) {
   a.allow({"json", "open"}, {});
   const auto r = detail::require_run(w, a.operand(2, "RUN (see trellis runs list)"));
   const auto final_metrics = ws::final_metrics(w.db(), r.id);
+  // --open (re)writes the results page from the workspace, and says where it is.
+  const auto page = a.flag("open") ? ws::write_results_page(w.db(), r) : r.folder / "results.html";
   if (a.flag("json")) {
     auto out = run_json(w, r);
+    out["results_page"] = std::filesystem::exists(page) ? nlohmann::json(page.string()) : nullptr;
     out["plan"] = nlohmann::json::parse(r.plan_json, nullptr, false);
     out["settings"] = nlohmann::json::parse(r.settings_json, nullptr, false);
     nlohmann::json metrics = nlohmann::json::object();
@@ -188,9 +192,7 @@ inline int runs_show(ws::workspace& w, const arguments& a) {
   for (const auto& m : detail::models_of_run(w.db(), r.id)) models += (models.empty() ? "" : ", ") + m;
   if (!models.empty()) field("models", models);
   field("logs", (r.folder / "logs").string());
-  const auto page = r.folder / "results.html";
-  if (a.flag("open") || std::filesystem::exists(page))
-    field("results", std::filesystem::exists(page) ? page.string() : "no results page");
+  if (std::filesystem::exists(page)) field("results", page.string());
   return 0;
 }
 
@@ -255,9 +257,11 @@ inline int runs_metrics(ws::workspace& w, const arguments& a) {
                             : t.render());
     return 0;
   }
-  // One row per epoch: each of rank 0's metrics as it stood at the epoch's end.
-  const std::vector<std::string> preferred{"train_loss", "val_loss",    "val_accuracy",
-                                           "test_loss",  "test_accuracy", "images_per_s", "lr"};
+  // One row per epoch: each of rank 0's metrics as it stood at the epoch's end; the test split's,
+  // measured once on the selected model, below.
+  const std::vector<std::string> preferred{"train_loss", "train_accuracy", "val_loss",
+                                           "val_accuracy", "lr"};
+  const std::vector<std::string> once{"test_loss", "test_accuracy"};
   std::set<std::string> logged;
   std::map<std::int64_t, std::map<std::string, ws::metric_point>> by_epoch;
   for (const auto& p : points)
@@ -280,9 +284,16 @@ inline int runs_metrics(ws::workspace& w, const arguments& a) {
     t.add(row);
   }
   std::cout << (t.empty() ? fmt::format("run {} has logged no metrics yet\n", r.id) : t.render());
+  std::string tested;
+  for (const auto& p : points)
+    if (p.rank == 0 && std::find(once.begin(), once.end(), p.name) != once.end())
+      tested += fmt::format("  {} {}", p.name, value_text(p.value));
+  if (!tested.empty()) std::cout << fmt::format("test split, on the selected model:{}\n", tested);
   std::string others;
   for (const auto& n : logged)
-    if (std::find(names.begin(), names.end(), n) == names.end()) others += " " + n;
+    if (std::find(names.begin(), names.end(), n) == names.end() &&
+        std::find(once.begin(), once.end(), n) == once.end())
+      others += " " + n;
   if (!others.empty())
     std::cout << fmt::format("also logged:{} (trellis runs metrics {} --name NAME)\n", others, r.id);
   return 0;

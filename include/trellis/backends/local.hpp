@@ -1,15 +1,15 @@
-// The local backend: runs a pipeline's ranks as processes on this machine (Gloo on CPU, NCCL
-// on CUDA), in the plan's launch mode, records the run in the workspace and registers its model;
-// it is also the worker every rank runs. Including this header is what lets trellis::main train
-// without --dry-run.
+// The local backend: runs a pipeline's ranks as processes on this machine (Gloo on CPU, NCCL on
+// CUDA), in the plan's launch mode, records the run in the workspace, and registers and exports
+// its model; it is also the worker every rank runs. Including this header is what lets
+// trellis::main train without --dry-run.
 #pragma once
 #include "trellis/backend.hpp"
 #include "trellis/backends/local/node_launcher.hpp"
 #include "trellis/backends/local/recorded_run.hpp"
 #include "trellis/backends/local/resume.hpp"
 #include "trellis/backends/local/worker.hpp"
+#include "trellis/backends/pipeline_checks.hpp"
 #include "trellis/main.hpp"
-#include "trellis/workspace/plan_checks.hpp"
 
 namespace trellis {
 

@@ -1,6 +1,6 @@
 // The command line every pipeline program shares: --help, --dry-run, --backend,
-// --workspace, --set key=value, --tag key=value, --resume RUN_ID. Parsing only; trellis::main
-// acts on the result.
+// --workspace, --set key=value, --tag key=value, --resume RUN_ID, and the Azure ML workspace
+// flags. Parsing only; trellis::main acts on the result.
 #pragma once
 #include <string>
 #include <string_view>
@@ -18,6 +18,8 @@ struct options {
   std::vector<std::string> settings;  ///< stage.field=value, in command-line order
   std::vector<std::string> tags;      ///< key=value, recorded with the run
   std::string resume;                 ///< the run to continue from its last checkpoint
+  /// The Azure ML workspace; each empty one is read from config.json.
+  std::string azure_subscription, azure_resource_group, azure_workspace;
   std::string program = "pipeline";
   std::string invoked_as = "pipeline";  ///< argv[0], for the commands a message suggests
 };
@@ -66,6 +68,12 @@ inline options parse_options(int argc, const char* const* argv) {
       const auto eq = o.tags.back().find('=');
       if (eq == std::string::npos || eq == 0)
         throw usage_error("--tag " + o.tags.back() + ": expected key=value");
+    } else if (is_flag(arg, "--subscription")) {
+      o.azure_subscription = take_value(i, arg, "--subscription");
+    } else if (is_flag(arg, "--resource-group")) {
+      o.azure_resource_group = take_value(i, arg, "--resource-group");
+    } else if (is_flag(arg, "--azure-workspace")) {
+      o.azure_workspace = take_value(i, arg, "--azure-workspace");
     } else {
       throw usage_error("unknown argument '" + std::string{arg} + "' (see --help)");
     }
@@ -77,13 +85,17 @@ inline std::string usage(const options& o) {
   return "usage: " + o.program +
          " [--dry-run] [--backend=local|azure] [--workspace=DIR] [--set stage.field=value]...\n"
          "       [--tag key=value]... [--resume RUN_ID]\n"
+         "       [--subscription=ID] [--resource-group=NAME] [--azure-workspace=NAME]\n"
          "  --dry-run        check the plan against this machine, write it, start nothing\n"
          "  --backend        where ranks run (default: follows the compute target)\n"
          "  --workspace      run history and model registry folder (default trellis-workspace)\n"
          "  --set            change a run-time field, e.g. --set train.lr=0.01\n"
          "  --tag            a tag recorded with the run, e.g. --tag owner=vision\n"
          "  --resume         continue a failed or interrupted run from its last checkpoint, with\n"
-         "                   its settings (a new run that records which one it resumes)\n";
+         "                   its settings (a new run that records which one it resumes)\n"
+         "  --subscription, --resource-group, --azure-workspace\n"
+         "                   the Azure ML workspace (default: config.json here, in .azureml/ or a\n"
+         "                   parent folder)\n";
 }
 
 }  // namespace trellis::cli

@@ -107,10 +107,6 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
     use_gpus = false;
   }
   fill_ranks(plan, use_gpus);
-  // This version's local backend trains and registers the model; it does not export it.
-  if (plan.backend == "local") {
-    if constexpr (V::has_export) plan.not_carried_out.emplace_back("export_onnx");
-  }
 
   if constexpr (V::has_dataset) {
     // Azure jobs upload a local dataset folder, so it is checked for both backends; only a
@@ -119,9 +115,9 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
     const std::string root{to_std(data.root.view())};
     if (root.rfind("azureml:", 0) != 0) {
       if (std::is_same_v<typename V::data::source, idx>)
-        plan.checks.push_back(check_idx_layout(root));
+        plan.checks.push_back(check_idx_layout(root, data.val_split));
       else
-        plan.checks.push_back(check_image_folder_layout(root, V::data::facts.classes));
+        plan.checks.push_back(check_image_folder_layout(root, V::data::facts.classes, data.val_split));
     }
   }
   // A rendezvous check needs settings within their limits (a timeout_s of a year would wait).

@@ -12,7 +12,7 @@ namespace trellis::rules {
 
 // Not checked at compute: without a distributed, one process per node fits every GPU VM.
 template <class... Ctx>
-struct E023_procs_exceed_gpus : rule<23, stages(stage_order::distributed)> {
+struct E023_procs_exceed_gpus : rule<stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.uses_nccl() && !f.compute->is_local && f.distributed->procs > f.compute->gpus_per_node;
   }
@@ -29,7 +29,7 @@ constexpr void diagnose(E023_procs_exceed_gpus<C...>) {
 }
 
 template <class... Ctx>
-struct E024_nodes_exceed_max_nodes : rule<24, stages(stage_order::distributed)> {
+struct E024_nodes_exceed_max_nodes : rule<stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.distributed && !f.compute->is_local && f.distributed->nodes > f.compute->max_nodes;
   }
@@ -46,7 +46,7 @@ constexpr void diagnose(E024_nodes_exceed_max_nodes<C...>) {
 
 template <class... Ctx>
 struct E025_zero_count
-    : rule<25, stages(stage_order::compute, stage_order::distributed, stage_order::train)> {
+    : rule<stages(stage_order::compute, stage_order::distributed, stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->nodes == 0 || f.distributed->procs == 0 ||
            (f.has.train &&
@@ -69,7 +69,7 @@ constexpr void diagnose(E025_zero_count<C...>) {
 }
 
 template <class... Ctx>
-struct E026_global_batch_not_divisible : rule<26, stages(stage_order::train)> {
+struct E026_global_batch_not_divisible : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.train && f.train->has_global_batch && f.world_size() != 0 &&
            f.train->global_batch % f.world_size() != 0;
@@ -88,7 +88,7 @@ constexpr void diagnose(E026_global_batch_not_divisible<C...>) {
 }
 
 template <class... Ctx>
-struct E027_min_nodes_exceed_max_nodes : rule<27, stages(stage_order::compute)> {
+struct E027_min_nodes_exceed_max_nodes : rule<stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->min_nodes > f.compute->max_nodes;
   }
@@ -104,7 +104,7 @@ constexpr void diagnose(E027_min_nodes_exceed_max_nodes<C...>) {
 }
 
 template <class... Ctx>
-struct E028_local_gpus_exceeded : rule<28, stages(stage_order::compute, stage_order::distributed)> {
+struct E028_local_gpus_exceeded : rule<stages(stage_order::compute, stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.uses_nccl() && f.compute->is_local && f.world_size() > f.compute->gpus_per_node;
   }
@@ -121,7 +121,7 @@ constexpr void diagnose(E028_local_gpus_exceeded<C...>) {
 }
 
 template <class... Ctx>
-struct E029_too_few_classes : rule<29, stages(stage_order::dataset)> {
+struct E029_too_few_classes : rule<stages(stage_order::dataset)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.dataset && !f.dataset->params.missing && f.dataset->classes < 2;
   }

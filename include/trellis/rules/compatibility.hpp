@@ -1,6 +1,6 @@
-// Compatibility rules E011-E022 and E036: collective back end vs device, environment vs GPU and
-// MPI, reserved names, CUDA vs GPU model, retired VM sizes, priority and checkpoint needs, ONNX
-// export.
+// Compatibility rules E011-E022, E036 and E037: collective back end vs device, environment vs
+// GPU and MPI, reserved names, torch vs CUDA builds, CUDA vs GPU model, retired VM sizes,
+// priority and checkpoint needs, ONNX export.
 #pragma once
 #include <type_traits>
 
@@ -13,7 +13,7 @@
 namespace trellis::rules {
 
 template <class... Ctx>
-struct E011_nccl_requires_gpu : rule<11, stages(stage_order::distributed)> {
+struct E011_nccl_requires_gpu : rule<stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->nccl && !f.compute->has_gpus;
   }
@@ -28,7 +28,7 @@ constexpr void diagnose(E011_nccl_requires_gpu<C...>) {
 }
 
 template <class... Ctx>
-struct E012_gpu_requires_cuda_environment : rule<12, stages(stage_order::compute)> {
+struct E012_gpu_requires_cuda_environment : rule<stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->has_gpus && f.has.environment && f.environment->cuda == 0;
   }
@@ -43,7 +43,7 @@ constexpr void diagnose(E012_gpu_requires_cuda_environment<C...>) {
 }
 
 template <class... Ctx>
-struct E013_mpi_requires_mpi_environment : rule<13, stages(stage_order::distributed)> {
+struct E013_mpi_requires_mpi_environment : rule<stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->mpi && f.has.environment && !f.environment->mpi;
   }
@@ -72,7 +72,7 @@ constexpr bool starts_with_azureml(text_view name) {
 }  // namespace detail
 
 template <class... Ctx>
-struct E014_reserved_environment_name : rule<14, stages(stage_order::environment)> {
+struct E014_reserved_environment_name : rule<stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.environment && !f.environment->curated &&
            detail::starts_with_azureml(f.environment->name);
@@ -88,7 +88,24 @@ constexpr void diagnose(E014_reserved_environment_name<C...>) {
 }
 
 template <class... Ctx>
-struct E015_cuda_unsupported_by_gpu : rule<15, stages(stage_order::compute)> {
+struct E037_no_official_torch_build : rule<stages(stage_order::environment)> {
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.has.environment && !f.environment->official_build;
+  }
+  template <class V, std::size_t Torch = V::env::facts.torch, std::size_t Cuda = V::env::facts.cuda>
+  using context = E037_no_official_torch_build<torch_version<Torch / 100, Torch % 100>,
+                                               cuda<Cuda / 100, Cuda % 100>, built_for_t<Torch>>;
+};
+template <class... C>
+constexpr void diagnose(E037_no_official_torch_build<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E037] environment: PyTorch publishes no build of this torch_version for "
+                "this CUDA version, so the image cannot install it. Fix: use a CUDA version in "
+                "built_for<...> (printed with this error), or another torch_version.");
+}
+
+template <class... Ctx>
+struct E015_cuda_unsupported_by_gpu : rule<stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->has_gpus && f.has.environment && f.environment->cuda != 0 &&
            !(f.environment->cuda >= f.compute->gpu_min_cuda &&
@@ -108,45 +125,22 @@ constexpr void diagnose(E015_cuda_unsupported_by_gpu<C...>) {
 }
 
 template <class... Ctx>
-struct E016_retired_vm_size : rule<16, stages(stage_order::compute)> {
+struct E016_retired_vm_size : rule<stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) { return f.compute->retired; }
   template <class V>
-  using context = E016_retired_vm_size<typename V::target, typename V::target::replacement>;
+  using context = E016_retired_vm_size<typename V::target, typename V::target::retirement>;
 };
-// One message per retired size, so the error names the replacement in words.
+// One message for every retired size: the replacement is in the context the compiler prints,
+// `E016_retired_vm_size<azure::nc6, azure::replaced_by<azure::nc4as_t4_v3>>`.
 template <class... C>
-constexpr void diagnose(E016_retired_vm_size<azure::nc6, C...>) {
+constexpr void diagnose(E016_retired_vm_size<C...>) {
   static_assert(dependent_false<C...>,
-                "[trellis E016] compute: azure::nc6 (Standard_NC6, K80) was retired on "
-                "2023-09-06. Fix: use azure::nc4as_t4_v3.");
-}
-template <class... C>
-constexpr void diagnose(E016_retired_vm_size<azure::nc12, C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E016] compute: azure::nc12 (Standard_NC12, 2x K80) was retired on "
-                "2023-09-06. Fix: use azure::nc24ads_a100_v4.");
-}
-template <class... C>
-constexpr void diagnose(E016_retired_vm_size<azure::nc24, C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E016] compute: azure::nc24 (Standard_NC24, 4x K80) was retired on "
-                "2023-09-06. Fix: use azure::nc48ads_a100_v4.");
-}
-template <class... C>
-constexpr void diagnose(E016_retired_vm_size<azure::nc6s_v3, C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E016] compute: azure::nc6s_v3 (Standard_NC6s_v3, V100) was retired on "
-                "2025-09-30. Fix: use azure::nc24ads_a100_v4.");
-}
-template <class... C>
-constexpr void diagnose(E016_retired_vm_size<azure::nc24s_v3, C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E016] compute: azure::nc24s_v3 (Standard_NC24s_v3, 4x V100) was retired "
-                "on 2025-09-30. Fix: use azure::nc96ads_a100_v4.");
+                "[trellis E016] compute: this VM size is retired, so Azure can no longer create "
+                "it. Fix: use the size it is replaced_by<...> (printed with this error).");
 }
 
 template <class... Ctx>
-struct E036_low_priority_on_local_target : rule<36, stages(stage_order::compute)> {
+struct E036_low_priority_on_local_target : rule<stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->low_priority && f.compute->is_local;
   }
@@ -161,8 +155,7 @@ constexpr void diagnose(E036_low_priority_on_local_target<C...>) {
 }
 
 template <class... Ctx>
-struct E017_low_priority_requires_checkpoints
-    : rule<17, stages(stage_order::train)> {
+struct E017_low_priority_requires_checkpoints : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.compute->low_priority && f.has.train && f.train->checkpoint_every == 0;
   }
@@ -177,7 +170,7 @@ constexpr void diagnose(E017_low_priority_requires_checkpoints<C...>) {
 }
 
 template <class... Ctx>
-struct E018_model_not_exportable : rule<18, stages(stage_order::export_onnx)> {
+struct E018_model_not_exportable : rule<stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.export_onnx && f.has.train && !f.train->exportable;
   }
@@ -192,7 +185,7 @@ constexpr void diagnose(E018_model_not_exportable<C...>) {
 }
 
 template <class... Ctx>
-struct E019_opset_out_of_range : rule<19, stages(stage_order::export_onnx)> {
+struct E019_opset_out_of_range : rule<stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.export_onnx &&
            (f.export_onnx->opset < 7 || f.export_onnx->opset > 17);
@@ -208,8 +201,7 @@ constexpr void diagnose(E019_opset_out_of_range<C...>) {
 }
 
 template <class... Ctx>
-struct E020_restarts_require_checkpoints
-    : rule<20, stages(stage_order::train)> {
+struct E020_restarts_require_checkpoints : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->max_restarts > 0 && f.has.train &&
            f.train->checkpoint_every == 0;
@@ -226,8 +218,7 @@ constexpr void diagnose(E020_restarts_require_checkpoints<C...>) {
 }
 
 template <class... Ctx>
-struct E021_azure_requires_environment
-    : rule<21, stages(stage_order::train)> {
+struct E021_azure_requires_environment : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return !f.compute->is_local && f.has.train && !f.has.environment;
   }
@@ -242,7 +233,7 @@ constexpr void diagnose(E021_azure_requires_environment<C...>) {
 }
 
 template <class... Ctx>
-struct E022_mpi_launches_per_process : rule<22, stages(stage_order::distributed)> {
+struct E022_mpi_launches_per_process : rule<stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.distributed->mpi && f.distributed->per_node;
   }

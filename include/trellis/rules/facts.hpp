@@ -49,7 +49,7 @@ constexpr auto flag_of(Flags& flags, stage_order o) -> decltype((flags.dataset))
 
 /// Which stages a pipeline has, a flag each, named like the stage: rules read `f.has.train`, a
 /// member read, where a call such as `f.has.of(stage_order::train)` is one more step of g++'s
-/// constant evaluator per read (about 0.25 M instructions per pipeline).
+/// constant evaluator per read.
 struct stage_flags {
   bool dataset = false, environment = false, compute = false, distributed = false, train = false,
        register_model = false, export_onnx = false;
@@ -115,8 +115,7 @@ inline constexpr stage_order order_of_facts = static_cast<stage_order>(
 /// The facts of a pipeline one stage longer, from the facts of the pipeline it extends and the
 /// stage's `facts` (a constant of static storage: the result points at it), whose type gives
 /// the stage's order. A template only on the kind of stage facts, so g++ makes it seven times,
-/// not once per stage type, which cost about 2 M of the 17.6 M compiler instructions a distinct
-/// pipeline took.
+/// not once per stage type.
 template <class StageFacts>
 constexpr pipeline_facts add_stage(const pipeline_facts& prefix, const StageFacts& stage_facts) {
   constexpr stage_order order = order_of_facts<StageFacts>;
@@ -144,5 +143,15 @@ template <class S>
 constexpr pipeline_facts with_stage(const pipeline_facts& prefix) {
   return add_stage(prefix, S::facts);
 }
+
+/// The facts of the pipeline of the stages `S...`, as the `|`s that build it gather them: for
+/// pipeline_view, so that plan writers read the world size and the collective from the one
+/// place rules read them.
+template <class... S>
+inline constexpr pipeline_facts facts_of = [] {
+  pipeline_facts f;
+  ((f = add_stage(f, S::facts)), ...);
+  return f;
+}();
 
 }  // namespace trellis

@@ -1,5 +1,5 @@
-// Name rules E030-E035: model, experiment, compute, environment and transfer-source names
-// against Azure ML's published patterns, and the metric that selects the best checkpoint.
+// Name rules E030-E035 and E038: model, experiment, compute, environment and transfer-source
+// names against Azure ML's published patterns, and the metric that selects the best checkpoint.
 #pragma once
 
 #include "trellis/text.hpp"
@@ -42,7 +42,7 @@ constexpr bool is_compute_name(text_view s) {
 }  // namespace detail
 
 template <class... Ctx>
-struct E030_invalid_model_name : rule<30, stages(stage_order::register_model)> {
+struct E030_invalid_model_name : rule<stages(stage_order::register_model)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.register_model && !detail::is_asset_name(f.register_model->name);
   }
@@ -57,7 +57,7 @@ constexpr void diagnose(E030_invalid_model_name<C...>) {
 }
 
 template <class... Ctx>
-struct E031_invalid_experiment_name : rule<31, stages(stage_order::train)> {
+struct E031_invalid_experiment_name : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.train && !detail::is_asset_name(f.train->experiment);
   }
@@ -72,7 +72,7 @@ constexpr void diagnose(E031_invalid_experiment_name<C...>) {
 }
 
 template <class... Ctx>
-struct E032_invalid_compute_name : rule<32, stages(stage_order::compute)> {
+struct E032_invalid_compute_name : rule<stages(stage_order::compute)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.compute && !f.compute->is_local &&
            !detail::is_compute_name(f.compute->cluster_name);
@@ -88,7 +88,7 @@ constexpr void diagnose(E032_invalid_compute_name<C...>) {
 }
 
 template <class... Ctx>
-struct E033_invalid_environment_name : rule<33, stages(stage_order::environment)> {
+struct E033_invalid_environment_name : rule<stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.environment && !f.environment->curated &&
            !detail::is_asset_name(f.environment->name);
@@ -104,7 +104,23 @@ constexpr void diagnose(E033_invalid_environment_name<C...>) {
 }
 
 template <class... Ctx>
-struct E034_best_metric_not_logged : rule<34, stages(stage_order::train)> {
+struct E038_select_best_on_test : rule<stages(stage_order::train)> {
+  static constexpr bool violated(const pipeline_facts& f) {
+    return f.has.train && f.train->best_metric.starts_with("test_");
+  }
+  template <class V>
+  using context = E038_select_best_on_test<typename V::trn::given::select_best>;
+};
+template <class... C>
+constexpr void diagnose(E038_select_best_on_test<C...>) {
+  static_assert(dependent_false<C...>,
+                "[trellis E038] train: select_best names a test metric; a model chosen on its "
+                "test data would overstate what it does on new data. Fix: select on val_accuracy "
+                "or val_loss; the test split is evaluated once, on the model they choose.");
+}
+
+template <class... Ctx>
+struct E034_best_metric_not_logged : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.train && !f.train->logs_best_metric;
   }
@@ -120,7 +136,7 @@ constexpr void diagnose(E034_best_metric_not_logged<C...>) {
 }
 
 template <class... Ctx>
-struct E035_invalid_transfer_source : rule<35, stages(stage_order::train)> {
+struct E035_invalid_transfer_source : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.train && !f.train->transfer.empty() &&
            !detail::is_asset_name(f.train->transfer);

@@ -93,7 +93,7 @@ using offending_t = typename stages_of<V>::template first<Find>::found;
 }  // namespace detail
 
 template <class... Ctx>
-struct E001_stage_order : rule<1, structure_flags> {
+struct E001_stage_order : rule<structure_flags> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.out_of_order;
   }
@@ -110,7 +110,7 @@ constexpr void diagnose(E001_stage_order<C...>) {
 }
 
 template <class... Ctx>
-struct E002_duplicate_stage : rule<2, structure_flags> {
+struct E002_duplicate_stage : rule<structure_flags> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.repeated_stage;
   }
@@ -125,7 +125,7 @@ constexpr void diagnose(E002_duplicate_stage<C...>) {
 }
 
 template <class... Ctx>
-struct E003_train_requires_dataset : rule<3, stages(stage_order::train)> {
+struct E003_train_requires_dataset : rule<stages(stage_order::train)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.train && !f.has.dataset;
   }
@@ -140,8 +140,7 @@ constexpr void diagnose(E003_train_requires_dataset<C...>) {
 }
 
 template <class... Ctx>
-struct E004_register_requires_train
-    : rule<4, stages(stage_order::register_model)> {
+struct E004_register_requires_train : rule<stages(stage_order::register_model)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.register_model && !f.has.train;
   }
@@ -156,7 +155,7 @@ constexpr void diagnose(E004_register_requires_train<C...>) {
 }
 
 template <class... Ctx>
-struct E005_export_requires_train : rule<5, stages(stage_order::export_onnx)> {
+struct E005_export_requires_train : rule<stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.export_onnx && !f.has.train;
   }
@@ -171,8 +170,7 @@ constexpr void diagnose(E005_export_requires_train<C...>) {
 }
 
 template <class... Ctx>
-struct E006_export_requires_static_shape
-    : rule<6, stages(stage_order::export_onnx)> {
+struct E006_export_requires_static_shape : rule<stages(stage_order::export_onnx)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.export_onnx && f.has.dataset &&
            !f.dataset->static_shape;
@@ -188,8 +186,7 @@ constexpr void diagnose(E006_export_requires_static_shape<C...>) {
 }
 
 template <class... Ctx>
-struct E007_distributed_requires_compute
-    : rule<7, stages(stage_order::distributed)> {
+struct E007_distributed_requires_compute : rule<stages(stage_order::distributed)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.distributed && !f.has.compute;
   }
@@ -204,7 +201,7 @@ constexpr void diagnose(E007_distributed_requires_compute<C...>) {
 }
 
 template <class... Ctx>
-struct E008_unknown_parameter : rule<8, structure_flags> {
+struct E008_unknown_parameter : rule<structure_flags> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.unknown_param;
   }
@@ -221,7 +218,7 @@ constexpr void diagnose(E008_unknown_parameter<C...>) {
 }
 
 template <class... Ctx>
-struct E009_duplicate_parameter : rule<9, structure_flags> {
+struct E009_duplicate_parameter : rule<structure_flags> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.repeated_param;
   }
@@ -238,7 +235,7 @@ constexpr void diagnose(E009_duplicate_parameter<C...>) {
 }
 
 template <class... Ctx>
-struct E010_missing_required_parameter : rule<10, structure_flags> {
+struct E010_missing_required_parameter : rule<structure_flags> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.missing_param;
   }

@@ -45,17 +45,18 @@ struct compute {
   // One constant holds every compile-time value: a static member each would be declared, and
   // given a symbol, again for every compute type.
   static constexpr compute_facts facts{
-      param_flags_v<accepted_kinds, required_kinds, param_kinds>,
-      target::is_local,
-      target::retired,
-      is_gpu_target_v<target>,
-      __is_same(priority, low_priority),
-      target::gpus_per_node,
-      target::gpu::min_cuda,
-      target::gpu::max_cuda,
-      value_or<typename given::max_nodes>(target::is_local ? 1 : 4),
-      given::min_nodes::value,
-      name_or<typename given::cluster>(is_gpu_target_v<target> ? "trellis-gpu" : "trellis-cpu")};
+      .params = param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      .is_local = target::is_local,
+      .retired = target::retired,
+      .has_gpus = is_gpu_target_v<target>,
+      .low_priority = __is_same(priority, low_priority),
+      .gpus_per_node = target::gpus_per_node,
+      .gpu_min_cuda = target::gpu::min_cuda,
+      .gpu_max_cuda = target::gpu::max_cuda,
+      .max_nodes = value_or<typename given::max_nodes>(target::is_local ? 1 : 4),
+      .min_nodes = given::min_nodes::value,
+      .cluster_name = name_or<typename given::cluster>(is_gpu_target_v<target> ? "trellis-gpu"
+                                                                               : "trellis-cpu")};
 
   std::size_t idle_seconds_before_scaledown = 1800;  ///< Azure scales idle nodes down after this
 

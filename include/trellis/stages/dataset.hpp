@@ -1,7 +1,9 @@
 // dataset<kind, classes<N>, input_shape<C,H,W>>{.root = ...}: where images come from and how
 // they are transformed. Rules: E006 (static shape), E010 (kind and classes), E029 (classes).
 #pragma once
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "trellis/text.hpp"
 #include "trellis/params/data.hpp"
@@ -47,9 +49,17 @@ struct dataset {
   using given = given_t<dataset_defaults, Ps...>;
   using source = typename given::dataset_kind;
   using shape = typename given::input_shape;
-  static constexpr dataset_facts facts{param_flags_v<accepted_kinds, required_kinds, param_kinds>,
-                                       has_kind_v<kinds::input_shape, param_kinds>,
-                                       given::classes::value};
+  static constexpr dataset_facts facts{
+      .params = param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      .static_shape = has_kind_v<kinds::input_shape, param_kinds>,
+      .classes = given::classes::value};
+
+  /// What a model gets: input_shape<C, H, W>, or without one single-channel images for IDX
+  /// files and three-channel ones for an image folder, of any size (height and width 0).
+  static constexpr dims input_dims() {
+    if constexpr (facts.static_shape) return {shape::channels, shape::height, shape::width};
+    else return {__is_same(source, idx) ? std::size_t{1} : std::size_t{3}, 0, 0};
+  }
 
   text root{};               ///< dataset folder (image_folder) or IDX files folder
   transforms transform{};
@@ -57,6 +67,10 @@ struct dataset {
   bool skip_corrupt = false;      ///< skip undecodable images (counted) instead of failing
   std::size_t workers = 2;        ///< background decoding threads per rank
   std::size_t prefetch = 4;       ///< batches decoded ahead per rank
+  /// The validation split, held out from the training data: a fraction (0.1) or a count (5000)
+  /// of it. 0 keeps the dataset's own: image_folder's val/ (IDX files have none, so need one).
+  double val_split = 0;
+  std::uint64_t split_seed = 0;   ///< which samples val_split holds out; the same on every rank
 
   template <class Self, class Fields>
   static void fields(Self& self, Fields& f) {
@@ -69,6 +83,8 @@ struct dataset {
     f.setting("skip_corrupt", self.skip_corrupt);
     f.setting("workers", self.workers, between(0, 256));
     f.setting("prefetch", self.prefetch, between(1, 1024));
+    f.setting("val_split", self.val_split, at_least(0));  // the loader checks a count against the samples
+    f.setting("split_seed", self.split_seed);
     f.setting("transform.resize", self.transform.resize, between(0, 65536));
     f.setting("transform.crop", self.transform.crop, between(0, 65536));
     f.setting("transform.random_crop", self.transform.random_crop);
@@ -83,6 +99,8 @@ struct dataset {
   /// must fit input_shape<C, H, W>.
   template <class Self, class Check>
   static void relations(const Self& self, Check& c) {
+    if (self.val_split >= 1 && self.val_split != std::floor(self.val_split))
+      c.refuse("val_split", self.val_split, "is neither a fraction below 1 nor a whole number of samples");
     const auto& t = self.transform;
     if (t.resize > 0 && t.crop > t.resize)
       c.refuse("transform.crop", t.crop, "exceeds transform.resize=", t.resize,

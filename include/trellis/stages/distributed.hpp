@@ -48,14 +48,14 @@ struct distributed {
   using collective = typename given::collective;
   // One constant holds every compile-time value, as in the other stages.
   static constexpr distributed_facts facts{
-      param_flags_v<accepted_kinds, required_kinds, param_kinds>,
-      __is_same(framework, trellis::mpi),
-      __is_same(launch, trellis::per_node),
-      __is_same(collective, trellis::nccl),
-      __is_same(collective, trellis::gloo),
-      given::nodes::value,
-      given::procs::value,
-      given::max_restarts::value};
+      .params = param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      .mpi = __is_same(framework, trellis::mpi),
+      .per_node = __is_same(launch, trellis::per_node),
+      .nccl = __is_same(collective, trellis::nccl),
+      .gloo = __is_same(collective, trellis::gloo),
+      .nodes = given::nodes::value,
+      .procs = given::procs::value,
+      .max_restarts = given::max_restarts::value};
 
   text master_addr = "127.0.0.1";  ///< local runs; Azure sets MASTER_ADDR itself
   std::uint16_t master_port = 29500;

@@ -1,5 +1,6 @@
 // environment<curated::preset> or environment<custom<"name">, base_image<...>, cuda<M,m>,
-// torch_version<M,m>, with_mpi>{.pip = {...}}: what the job runs in. Rules: E012-E015, E033.
+// torch_version<M,m>, with_mpi>{.pip = {...}}: what the job runs in. Rules: E012-E015, E033,
+// E037.
 #pragma once
 #include <cstddef>
 
@@ -17,7 +18,15 @@ struct environment_facts {
   std::size_t torch = 0;  ///< the torch it requires, major*100+minor, 0 for any
   bool mpi = false, curated = false;
   text_view name, image;
+  bool official_build = true;  ///< torch has an official build for cuda (rule E037)
 };
+
+/// `f` with official_build worked out from its torch and CUDA versions: once per environment
+/// type, not at every `|`.
+constexpr environment_facts with_official_build(environment_facts f) {
+  f.official_build = has_official_build(f.torch, f.cuda);
+  return f;
+}
 
 /// What an `environment` has of a kind when no parameter of that kind is given; `absent` where
 /// the default is the source's (facts.cuda and facts.torch).
@@ -40,14 +49,14 @@ struct environment {
   using given = given_t<environment_defaults, Ps...>;
   using source = typename given::environment_source;
   // One constant holds every compile-time value, as in the other stages.
-  static constexpr environment_facts facts{
-      param_flags_v<accepted_kinds, required_kinds, param_kinds>,
-      value_or<typename given::cuda_version>(source::cuda),
-      value_or<typename given::torch_version>(source::torch),
-      source::mpi || has_kind_v<kinds::mpi_support, param_kinds>,
-      source::curated,
-      source::name,
-      given::base_image::name.empty() ? source::image : given::base_image::name};
+  static constexpr environment_facts facts = with_official_build({
+      .params = param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      .cuda = value_or<typename given::cuda_version>(source::cuda),
+      .torch = value_or<typename given::torch_version>(source::torch),
+      .mpi = source::mpi || has_kind_v<kinds::mpi_support, param_kinds>,
+      .curated = source::curated,
+      .name = source::name,
+      .image = given::base_image::name.empty() ? source::image : given::base_image::name});
 
   text_list pip{};  ///< extra pip requirements (custom environments)
   text conda_file{};        ///< a conda specification file (custom environments)

@@ -33,8 +33,9 @@ struct export_onnx {
   /// The parameters given, over the defaults: see given_t.
   using given = given_t<export_onnx_defaults, Ps...>;
   static constexpr export_onnx_facts facts{
-      param_flags_v<accepted_kinds, required_kinds, param_kinds>, given::opset::value,
-      given::batch_axis::value};
+      .params = param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      .opset = given::opset::value,
+      .dynamic_batch = given::batch_axis::value};
 
   text file = "model.onnx";
 

@@ -22,7 +22,7 @@ struct register_model {
   using required_kinds = kind_list<>;
   using param_kinds = kinds_of<Ps...>;
   static constexpr register_model_facts facts{
-      param_flags_v<accepted_kinds, required_kinds, param_kinds>, Name.view()};
+      .params = param_flags_v<accepted_kinds, required_kinds, param_kinds>, .name = Name.view()};
 
   text description{};
   tag_list tags{};

@@ -38,8 +38,8 @@ struct dims {
 
 /// A stage: a type whose `facts` begin with param_flags, which only the stages above have. The
 /// concept names that one member, as `|` checks it for every operand and each member it names
-/// is one more look-up, per stage type, for g++ (0.1 M instructions per pipeline for the other
-/// four); tests/static/structure.cpp checks that every stage has the whole protocol.
+/// is one more look-up, per stage type, for g++; tests/static/structure.cpp checks that every
+/// stage has the whole protocol.
 template <class T>
 concept stage = requires { T::facts.params; };
 

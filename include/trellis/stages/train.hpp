@@ -1,6 +1,6 @@
 // train<model, epochs<N>, optimizer, global_batch<N>, checkpoint_every<N>, transfer_from<"m">,
 // experiment<"e">, logs<...>, select_best<"metric">>{.lr = ..., .batch = ...}: the DDP core's
-// job. Rules: E003, E017, E018, E020, E026, E031, E034, E035.
+// job. Rules: E003, E017, E018, E020, E026, E031, E034, E035, E038.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,9 +22,12 @@ struct train_facts {
   text_view experiment = "trellis", transfer, best_metric = "val_accuracy";
 };
 
-/// Metrics every `train` logs, per epoch (val_*) or per logging step (the others).
-inline constexpr text_view builtin_metrics[] = {"train_loss", "val_loss", "val_accuracy",
-                                                       "lr", "images_per_s"};
+/// Metrics every `train` logs, per epoch (val_*), per logging step (train_*, lr,
+/// images_per_s), or once after training, on the selected model (test_*, which E038 keeps out
+/// of select_best).
+inline constexpr text_view builtin_metrics[] = {
+    "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "images_per_s",
+    "test_loss",  "test_accuracy"};
 
 /// Whether `metric` is one of builtin_metrics or of the `count` names in `extra`. Not a member
 /// of `train`, so it is compiled once rather than once per train type.
@@ -79,16 +82,17 @@ struct train {
   using extra_metrics = typename given::logs;
   // One constant holds every compile-time value: a static member each would be declared, and
   // given a symbol, again for every train type.
-  static constexpr train_facts facts{param_flags_v<accepted_kinds, required_kinds, param_kinds>,
-                                     given::epochs::value,
-                                     given::global_batch::value,
-                                     given::checkpoint_every::value,
-                                     has_kind_v<kinds::global_batch, param_kinds>,
-                                     logs_best_metric_v<typename given::select_best, extra_metrics>,
-                                     model::onnx_exportable,
-                                     given::experiment::name,
-                                     transfer::name,
-                                     given::select_best::name};
+  static constexpr train_facts facts{
+      .params = param_flags_v<accepted_kinds, required_kinds, param_kinds>,
+      .epochs = given::epochs::value,
+      .global_batch = given::global_batch::value,
+      .checkpoint_every = given::checkpoint_every::value,
+      .has_global_batch = has_kind_v<kinds::global_batch, param_kinds>,
+      .logs_best_metric = logs_best_metric_v<typename given::select_best, extra_metrics>,
+      .exportable = model::onnx_exportable,
+      .experiment = given::experiment::name,
+      .transfer = transfer::name,
+      .best_metric = given::select_best::name};
 
   double lr = 0.01;
   std::size_t batch = 32;        ///< per rank; with global_batch<N> it is N / world size

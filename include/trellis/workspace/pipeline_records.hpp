@@ -14,21 +14,14 @@
 
 namespace trellis::workspace {
 
-/// The model the pipeline's train stage builds. Without input_shape<C, H, W>, IDX images have
-/// one channel and image folders are decoded to three, at any size.
+/// The model the pipeline's train stage builds, for the images of dataset::input_dims().
 template <class Pipeline>
 architecture pipeline_architecture() {
   using V = pipeline_view_t<Pipeline>;
-  architecture a;
-  a.model = std::string{plan::to_std(V::trn::model::name)};
-  a.classes = static_cast<std::int64_t>(V::data::facts.classes);
-  a.channels = std::is_same_v<typename V::data::source, idx> ? 1 : 3;
-  if constexpr (V::data::facts.static_shape) {
-    a.channels = static_cast<std::int64_t>(V::data::shape::channels);
-    a.height = static_cast<std::int64_t>(V::data::shape::height);
-    a.width = static_cast<std::int64_t>(V::data::shape::width);
-  }
-  return a;
+  constexpr dims input = V::data::input_dims();
+  return {std::string{plan::to_std(V::trn::model::name)},
+          static_cast<std::int64_t>(V::data::facts.classes), static_cast<std::int64_t>(input.channels),
+          static_cast<std::int64_t>(input.height), static_cast<std::int64_t>(input.width)};
 }
 
 /// Why `base`'s weights cannot start training `target`, or nullopt when they can: the same model

@@ -1,4 +1,4 @@
-// The plan's checks that need the workspace, run by --dry-run and before every run: a
+// The plan's check that needs the workspace, run by --dry-run and before every run: a
 // transfer_from source is registered (the latest version, or train.transfer_version), fits the
 // train stage's model, and its model.pt is unchanged since registration. The resolved version
 // goes into the plan, so every rank loads the same, verified file.
@@ -10,16 +10,13 @@
 
 #include <fmt/format.h>
 
-#include "trellis/backend.hpp"
 #include "trellis/cli/options.hpp"
 #include "trellis/pipeline.hpp"
 #include "trellis/plan/run_plan.hpp"
 #include "trellis/workspace/pipeline_records.hpp"
 #include "trellis/workspace/workspace.hpp"
 
-namespace trellis {
-
-namespace workspace {
+namespace trellis::workspace {
 /// The transfer_from check of a pipeline and, when it passes, the source for the plan.
 template <class Pipeline>
 plan::machine_check check_transfer_source(const Pipeline& p, const cli::options& o,
@@ -57,15 +54,5 @@ plan::machine_check check_transfer_source(const Pipeline& p, const cli::options&
   }
   return c;
 }
-}  // namespace workspace
 
-template <class Pipeline>
-  requires(!pipeline_view_t<Pipeline>::trn::transfer::name.empty())
-struct workspace_checks<Pipeline> {
-  static constexpr bool available = true;
-  static void add(const Pipeline& p, plan::run_plan& plan, const cli::options& o) {
-    plan.checks.push_back(workspace::check_transfer_source(p, o, plan.transfer));
-  }
-};
-
-}  // namespace trellis
+}  // namespace trellis::workspace

@@ -38,10 +38,12 @@ inline nlohmann::json read_summary(const std::filesystem::path& outputs) {
   return j;
 }
 
-/// The summary's metrics; null (a value that was not finite) reads as NaN.
+/// The summary's metrics, if it has any; null (a value that was not finite) reads as NaN.
 inline std::map<std::string, double> summary_metrics(const nlohmann::json& summary) {
   std::map<std::string, double> out;
-  for (const auto& [name, value] : summary["metrics"].items())
+  const auto metrics = summary.find("metrics");
+  if (metrics == summary.end() || !metrics->is_object()) return out;
+  for (const auto& [name, value] : metrics->items())
     out[name] = value.is_number() ? value.get<double>() : std::nan("");
   return out;
 }
@@ -55,9 +57,11 @@ struct trained_model {
   std::vector<std::pair<std::string, std::filesystem::path>> extra_files;
 };
 
+/// `onnx`, when the version holds an ONNX file: what its check found (recorded in the card).
 template <class Pipeline>
 model_card register_trained_model(database& db, const std::filesystem::path& root,
-                                   const Pipeline& p, const trained_model& m) {
+                                   const Pipeline& p, const trained_model& m,
+                                   const nlohmann::json& onnx = nullptr) {
   using V = pipeline_view_t<Pipeline>;
   static_assert(V::has_register, "register_trained_model: the pipeline has no register_model");
   const auto& stage = get<stage_order::register_model>(p);
@@ -79,6 +83,7 @@ model_card register_trained_model(database& db, const std::filesystem::path& roo
   r.files.insert(r.files.end(), m.extra_files.begin(), m.extra_files.end());
   r.details = summary;
   r.details.erase("metrics");
+  if (!onnx.is_null()) r.details["onnx"] = onnx;
   return register_model(db, root, r);
 }
 

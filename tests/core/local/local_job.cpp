@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <torch/torch.h>
 #include <trellis/backends/local.hpp>
 #include <trellis/trellis.hpp>
 
@@ -20,9 +21,27 @@ using transfer = train<models::resnet18, epochs<1>, adam, transfer_from<"tl-base
 using misfit = train<models::small_cnn, epochs<1>, adam, transfer_from<"tl-base">,
                      experiment<"local-test">>;
 
+/// A user module that claims to export but uses a layer the ONNX exporter does not lower.
+struct gated_cnn : torch::nn::Module {
+  static constexpr text_view name = "gated_cnn";
+  static constexpr bool onnx_exportable = true;
+  gated_cnn(std::int64_t channels, std::int64_t classes)
+      : conv{register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 8, 3)))},
+        fc{register_module("fc", torch::nn::Linear(8, classes))} {}
+  torch::Tensor forward(torch::Tensor x) {
+    x = torch::sigmoid(conv(x));
+    return fc(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+  }
+  torch::nn::Conv2d conv;
+  torch::nn::Linear fc;
+};
+
 template <class Data, class Dist, class Train, class Target = local::cpu, class... After>
 int job(int argc, char** argv, const char* root) {
-  auto through_train = Data{.root = root, .subset = 2048} | compute<Target>{} | Dist{} |
+  // IDX files hold their validation split out of the training data; image folders have val/.
+  const double val_split = std::is_same_v<typename Data::source, idx> ? 1000 : 0;
+  auto through_train = Data{.root = root, .subset = 2048, .val_split = val_split} |
+                       compute<Target>{} | Dist{} |
                        Train{.lr = 2e-3, .batch = 64, .schedule = "constant"};
   return trellis::main((through_train | ... | After{}), argc, argv);
 }
@@ -69,8 +88,12 @@ int main(int argc, char** argv) {
     return job<folder, two_nodes, transfer, local::cpu, register_model<"tl-transfer">>(
         argc, argv, folder_root);
   if (which == "tl_misfit") return job<folder, two_nodes, misfit>(argc, argv, folder_root);
+  if (which == "gated")
+    return job<fashion, distributed<PyTorch, nodes<1>, procs<2>>,
+               train<models::user<gated_cnn>, epochs<1>, adam, experiment<"local-test">>,
+               local::cpu, export_onnx<opset<17>>>(argc, argv, fashion_root);
   std::cerr << "local_job: set TRELLIS_TEST_JOB to per_process, per_node, mpi, restart, "
-               "two_epochs, cuda, folder, folder2, folder_per_node, folder_mpi, tl_base, tl_transfer or "
-               "tl_misfit\n";
+               "two_epochs, cuda, folder, folder2, folder_per_node, folder_mpi, tl_base, tl_transfer, "
+               "tl_misfit or gated\n";
   return 2;
 }

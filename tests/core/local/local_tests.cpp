@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -19,7 +20,7 @@
 #include <thread>
 #include <vector>
 #include <trellis/core/process/child.hpp>
-#include <trellis/core/train/metrics_log.hpp>
+#include <trellis/core/train/metric_record.hpp>
 
 #include "run_captured.hpp"
 #include "small_disk.hpp"
@@ -215,12 +216,30 @@ TEST_CASE("per_process: 2 nodes x 2 procs, every rank with its variables", "[per
   CHECK_THAT(j.rank_log(3),
              Catch::Contains(" gradient bucket(s) reduced through Gloo"));  // 2 hosts
   CHECK_THAT(j.out(), Catch::Contains("completed") && Catch::Contains("best val_accuracy 0."));
-  // This job's pipeline ends in register_model, which the run does, and export_onnx, which
-  // it does not.
+  // This job's pipeline ends in register_model and export_onnx: the version holds the checked
+  // ONNX file, and a download brings it, verified.
   CHECK_THAT(j.out(), Catch::Contains("[trellis] registered local-test:1 (small_cnn for input "
                                       "[1, 28, 28] (10 classes)) in "));
-  CHECK_THAT(j.out(), Catch::Contains("[trellis] export_onnx: not carried out by the local "
-                                      "backend in this version; the trained model is "));
+  CHECK_THAT(j.out(), Catch::Contains("[ok] export_onnx.model: small_cnn becomes "));
+  CHECK_THAT(j.rank_log(0), Catch::Contains("model.onnx: ONNX checker and strict shape inference "
+                                            "passed; max |ONNX - LibTorch| "));
+  CHECK_THAT(j.out(), Catch::Contains("[trellis] ONNX: ") &&
+                          Catch::Contains("models/local-test/1/model.onnx (opset 17"));
+  CHECK_THAT(j.out(), !Catch::Contains("not carried out"));
+  const auto card = trellis_json(j.dir / "ws", {"models", "show", "local-test:1"});
+  REQUIRE(card["files"].size() == 2);
+  CHECK(card["files"][1]["path"] == "model.onnx");
+  CHECK(card["details"]["onnx"]["checker_passed"] == true);
+  CHECK(card["details"]["onnx"]["max_abs_diff"].get<double>() <= 1e-4);
+  const auto download = run_captured({{TRELLIS_CLI, "--workspace=" + (j.dir / "ws").string(), "models",
+                                       "download", "local-test:1", (j.dir / "down").string()},
+                                      {},
+                                      j.dir / "download.log",
+                                      false});
+  INFO(download.output);
+  REQUIRE(download.status.success());
+  CHECK(fs::file_size(j.dir / "down" / "model.onnx") ==
+        fs::file_size(j.run() / "outputs" / "model.onnx"));
 }
 
 TEST_CASE("per_node: one launcher per node starts its ranks", "[per_node]") {
@@ -396,6 +415,39 @@ TEST_CASE("a 2-rank run is recorded, with its metrics once each and in step orde
   std::size_t logged = 0;
   for (std::string line; std::getline(lines, line);) ++logged;
   CHECK(metrics.size() == logged);
+
+  // The same values in TensorBoard's event file, read back by a reader of its own.
+  fs::path events;
+  for (const auto& entry : fs::directory_iterator(j.run()))
+    if (entry.path().filename().string().starts_with("events.out.tfevents.")) events = entry.path();
+  REQUIRE_FALSE(events.empty());
+  const auto read = run_captured({{"/usr/bin/python3", TRELLIS_EVENTS_READER, events.string(),
+                                   (j.dir / "events.json").string()},
+                                  {},
+                                  j.dir / "events.log",
+                                  false});
+  INFO(read.output);
+  REQUIRE(read.status.success());
+  std::map<std::pair<std::string, std::int64_t>, float> scalars;
+  const auto events_read = nlohmann::json::parse(read_text(j.dir / "events.json"));
+  for (const auto& e : events_read["events"])
+    if (e["what"] == "summary")
+      for (const auto& v : e["values"]) {
+        const auto bits = v["float_bits"].get<std::uint32_t>();
+        float value;
+        std::memcpy(&value, &bits, sizeof value);
+        scalars[{v["tag"].get<std::string>(), e["step"].get<std::int64_t>()}] = value;
+      }
+  CHECK(scalars.size() == metrics.size());
+  for (const auto& m : metrics) {
+    const auto name = m["name"].get<std::string>();
+    const auto tag = name == "rank_images_per_s"
+                         ? "images_per_s/rank_" + std::to_string(m["rank"].get<int>())
+                         : name;
+    const auto found = scalars.find({tag, m["step"].get<std::int64_t>()});
+    REQUIRE(found != scalars.end());
+    if (!m["value"].is_null()) CHECK(found->second == static_cast<float>(m["value"].get<double>()));
+  }
 }
 
 TEST_CASE("transfer learning through the registry: a base, a transfer, and their lineage",
@@ -553,7 +605,7 @@ TEST_CASE("the rank that failed first is named, with its log tail, in every laun
 
 TEST_CASE("killing the driver with SIGKILL leaves no process of the run after 2 s", "[orphans]") {
   for (const std::string which : {"per_process", "per_node", "mpi"}) {
-    job j(which, {}, {"--set=dataset.subset=60000"}, "orphans-" + which);
+    job j(which, {}, {"--set=dataset.subset=0"}, "orphans-" + which);
     const int world = which == "mpi" ? 2 : 4;
     const bool joined = wait_until(
         [&] {
@@ -684,4 +736,19 @@ TEST_CASE("the same program, settings and seed give the same weights, in every l
     CHECK(bytes.size() > 1000);
     CHECK((bytes == weights.front().second));  // not printed: they are bytes
   }
+}
+
+TEST_CASE("a model export_onnx cannot export is refused by the plan, before training",
+          "[onnx_up_front]") {
+  job j("gated", {}, {"--dry-run"});
+  const auto status = j.wait(120s);
+  INFO(j.out());
+  CHECK(status.code == 1);
+  CHECK_THAT(j.out(), Catch::Contains("[FAILED] export_onnx.model: [trellis] export_onnx: ") &&
+                          Catch::Contains("aten::sigmoid"));
+  job run("gated");
+  CHECK(run.wait(120s).code == 1);
+  CHECK_THAT(run.out(), Catch::Contains("check export_onnx.model failed") &&
+                            Catch::Contains("nothing was started"));
+  CHECK_FALSE(fs::exists(run.run()));
 }

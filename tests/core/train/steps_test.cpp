@@ -228,7 +228,8 @@ TEST_CASE("two ranks of batch 16 match one rank of batch 32; checkpoints and res
 TEST_CASE("two ranks with empty batches from skip_corrupt stay in step", "[ranks]") {
   const auto& fashion = fashion_mnist();
   dataset_splits splits{std::make_shared<corrupting_source>(fashion.train, 8),
-                        std::make_shared<corrupting_source>(fashion.val, 8), fashion.class_names};
+                        std::make_shared<corrupting_source>(fashion.val, 8), fashion.class_names,
+                        nullptr};
   auto config = quick_config(run_dir("ranks_empty"));
   config.batch = 2;
   config.accumulate = 2;

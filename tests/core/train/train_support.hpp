@@ -20,18 +20,14 @@
 #include "trellis/core/data/loader.hpp"
 #include "trellis/core/models/classifier.hpp"
 #include "trellis/core/train/config.hpp"
+#include "scratch_dir.hpp"
 #include "trellis/core/train/metrics_log.hpp"
 #include "trellis/core/train/progress.hpp"
 
 namespace trellis::core::testing {
 
 /// A fresh run folder under the test's working directory.
-inline std::filesystem::path run_dir(const std::string& name) {
-  auto dir = std::filesystem::current_path() / "train_scratch" / name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+inline std::filesystem::path run_dir(const std::string& name) { return scratch_dir("train", name); }
 
 inline const dataset_splits& fashion_mnist() {
   static const dataset_splits splits = open_idx(TRELLIS_FASHION_MNIST_DIR, 10);

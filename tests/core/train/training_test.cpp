@@ -5,15 +5,20 @@
 #include <torch/torch.h>  // before Catch: LibTorch's glog would replace Catch's CHECK
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <set>
 #include <stdexcept>
 #include <string>
 
 #include "train_support.hpp"
+#include "trellis/core/data/holdout.hpp"
 #include "trellis/core/models/make_model.hpp"
 #include "trellis/core/train/trainer.hpp"
 
@@ -101,11 +106,14 @@ TEST_CASE("the run folder: metrics.jsonl, checkpoints, and a model.pt Python rea
 
   const auto names = metric_names(files.metrics);
   CHECK(std::set<std::string>(names.begin(), names.end()) ==
-        std::set<std::string>{"train_loss", "lr", "images_per_s", "val_loss", "val_accuracy",
-                              "skipped_samples"});
-  CHECK(lines_of(files.metrics)
-            .front()
-            .starts_with("{\"epoch\":1,\"step\":8,\"name\":\"train_loss\",\"value\":"));
+        std::set<std::string>{"train_loss", "train_accuracy", "lr", "images_per_s",
+                              "rank_images_per_s", "val_loss", "val_accuracy", "skipped_samples"});
+  const auto first = nlohmann::json::parse(lines_of(files.metrics).front());
+  CHECK(first["epoch"] == 1);
+  CHECK(first["step"] == 8);
+  CHECK(first["name"] == "train_loss");
+  CHECK(first["rank"] == 0);
+  CHECK(first["value"].get<double>() > 0);
   CHECK(logged_values(files.metrics, "val_loss").size() == 3);
   CHECK(logged_values(files.metrics, "skipped_samples") == std::vector<double>{0, 0, 0});
 
@@ -154,7 +162,8 @@ TEST_CASE("batches emptied by skip_corrupt train without NaN and are counted", "
   // 7 of 8 samples are corrupt: with batches of 2, about 3 in 4 micro-batches are empty.
   const auto& fashion = fashion_mnist();
   dataset_splits splits{std::make_shared<corrupting_source>(fashion.train, 8),
-                        std::make_shared<corrupting_source>(fashion.val, 8), fashion.class_names};
+                        std::make_shared<corrupting_source>(fashion.val, 8), fashion.class_names,
+                        nullptr};
   auto data = make_loaders(splits, 2, 256, 64, 0, 1, /*skip_corrupt=*/true);
   auto config = quick_config(run_dir("empty"));
   config.batch = 2;
@@ -170,4 +179,75 @@ TEST_CASE("batches emptied by skip_corrupt train without NaN and are counted", "
   const auto losses = logged_values(files.metrics, "train_loss");
   CHECK(std::count_if(losses.begin(), losses.end(), [](double v) { return std::isfinite(v); }) > 0);
   CHECK(std::none_of(losses.begin(), losses.end(), [](double v) { return std::isinf(v); }));
+}
+
+TEST_CASE("a validation split held out of the training data: stratified, seeded, disjoint",
+          "[holdout]") {
+  const auto& data = fashion_mnist();
+  const auto [train, val] = hold_out(data.train, 0.1, 3);
+  CHECK(val->size() == 6000);
+  CHECK(train->size() + val->size() == data.train->size());
+  std::vector<int> per_class(10, 0);
+  for (std::size_t i = 0; i < val->size(); ++i) ++per_class[static_cast<std::size_t>(val->label(i))];
+  CHECK(per_class == std::vector<int>(10, 600));  // Fashion-MNIST has 6,000 of each class
+  // The same seed holds out the same samples, another seed others; none is in both parts.
+  const auto again = hold_out(data.train, 0.1, 3).second;
+  const auto other = hold_out(data.train, 0.1, 4).second;
+  bool same = true, differs = false;
+  for (std::size_t i = 0; i < val->size(); ++i) {
+    same = same && torch::equal(val->image(i), again->image(i));
+    differs = differs || !torch::equal(val->image(i), other->image(i));
+  }
+  CHECK(same);
+  CHECK(differs);
+  const auto& kept = std::dynamic_pointer_cast<const subset_source>(train)->indices();
+  const auto& out = std::dynamic_pointer_cast<const subset_source>(val)->indices();
+  std::vector<std::size_t> both;
+  std::set_intersection(kept.begin(), kept.end(), out.begin(), out.end(), std::back_inserter(both));
+  CHECK(both.empty());
+  // A count holds out exactly that many, spread over the classes.
+  CHECK(hold_out(data.train, 1234, 0).second->size() == 1234);
+  CHECK_THROWS_WITH(hold_out(data.train, 1.5, 0), Catch::Contains("val_split 1.5"));
+  CHECK_THROWS_WITH(hold_out(data.train, 60000, 0), Catch::Contains("below the 60000"));
+}
+
+TEST_CASE("the test split is evaluated once, on the selected weights, with its confusion matrix",
+          "[test_split]") {
+  const auto& data = fashion_mnist();
+  const auto [train, val] = hold_out(data.train, 500, 1);
+  const dataset_splits splits{train, val, data.class_names, data.val};
+  auto loaders = make_loaders(splits, 32, 1024, 0);
+  loader_options test_options;
+  test_options.batch_size = 64;
+  test_options.workers = 1;
+  test_options.subset = 0;
+  loader test{splits.test, test_options};
+  const auto dir = run_dir("test_split");
+  auto config = quick_config(dir);
+  config.epochs = 3;
+  config.class_names = data.class_names;
+  auto model = make_tiny_net();
+  train_rank(*model, loaders.train, loaders.val, nullptr, config, quiet(), &test);
+
+  const auto summary = nlohmann::json::parse(std::ifstream(dir / "outputs" / "summary.json"));
+  const auto& counts = summary["test_confusion"]["counts"];
+  REQUIRE(counts.size() == 10);
+  std::int64_t total = 0, diagonal = 0;
+  for (std::size_t t = 0; t < 10; ++t)
+    for (std::size_t p = 0; p < 10; ++p) {
+      total += counts[t][p].get<std::int64_t>();
+      if (t == p) diagonal += counts[t][p].get<std::int64_t>();
+    }
+  CHECK(total == 10000);  // every t10k image once
+  const double accuracy = summary["metrics"]["test_accuracy"].get<double>();
+  CHECK(accuracy == Approx(static_cast<double>(diagonal) / 10000.0));
+  CHECK(summary["test_confusion"]["classes"][3] == "3");
+  // The test metrics are logged once, and they are those of model.pt, whatever the last epoch was.
+  CHECK(logged_values(dir / "metrics.jsonl", "test_accuracy") == std::vector<double>{accuracy});
+  auto reloaded = make_tiny_net(99);
+  load_state_dict(*reloaded, dir / "outputs" / "model.pt");
+  CHECK(evaluate(*reloaded, test, nullptr, c10::kCPU).accuracy == Approx(accuracy).epsilon(1e-12));
+  const auto selected = summary["selected_epoch"].get<std::size_t>();
+  CHECK(summary["metrics"]["val_accuracy"].get<double>() ==
+        Approx(logged_values(dir / "metrics.jsonl", "val_accuracy").at(selected - 1)));
 }

@@ -8,25 +8,29 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "trellis/backends/local/driver.hpp"
+#include "trellis/backends/export_model.hpp"
 #include "trellis/backends/local/resume.hpp"
 #include "trellis/backends/local/run_monitor.hpp"
 #include "trellis/core/library_versions.hpp"
 #include "trellis/core/serialization/durable_file.hpp"
-#include "trellis/core/train/metrics_log.hpp"
+#include "trellis/core/train/metric_record.hpp"
 #include "trellis/core/train/run_files.hpp"
 #include "trellis/pipeline.hpp"
 #include "trellis/plan/write_plan.hpp"
 #include "trellis/workspace/dataset_fingerprint.hpp"
 #include "trellis/workspace/provenance.hpp"
 #include "trellis/workspace/register_run.hpp"
+#include "trellis/workspace/run_report.hpp"
 #include "trellis/workspace/workspace.hpp"
 
 namespace trellis::backends::local {
@@ -154,11 +158,27 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
     }
 
     const core::run_files files(folder.root);
+    // export_onnx's file, checked by rank 0, and what the check found.
+    std::optional<std::filesystem::path> onnx;
+    nlohmann::json onnx_report;
+    if constexpr (V::has_export) {
+      onnx = folder.outputs() / get<stage_order::export_onnx>(p).file.c_str();
+      std::ifstream in(export_report_file(*onnx));
+      onnx_report = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+      if (!std::filesystem::exists(*onnx) || !onnx_report.is_object()) {
+        ws::finish_run(w.db(), run.id, ws::run_status::failed,
+                       fmt::format("export_onnx: rank 0 left no checked '{}'", onnx->string()));
+        std::cerr << fmt::format("[trellis] run {} failed: export_onnx left no checked '{}'\n",
+                                 run.id, onnx->string());
+        return 1;
+      }
+    }
     std::optional<ws::model_card> registered;
     if constexpr (V::has_register) {
       try {
-        registered = ws::register_trained_model(
-            w.db(), w.root(), p, {run.id, folder.outputs(), fingerprint, plan.transfer, {}});
+        ws::trained_model trained{run.id, folder.outputs(), fingerprint, plan.transfer, {}};
+        if (onnx) trained.extra_files.emplace_back(onnx->filename().string(), *onnx);
+        registered = ws::register_trained_model(w.db(), w.root(), p, trained, onnx_report);
       } catch (const std::exception& e) {
         ws::finish_run(w.db(), run.id, ws::run_status::failed,
                        fmt::format("register_model: {}", e.what()));
@@ -167,6 +187,7 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
       }
     }
     ws::finish_run(w.db(), run.id, ws::run_status::completed);
+    const auto page = ws::write_results_page(w.db(), *ws::find_run(w.db(), w.root(), run.id));
 
     std::cout << fmt::format("[trellis] run {} completed in {:.1f} s", run.id, report.seconds);
     if (const auto best = core::best_logged_value(files.metrics, "val_accuracy"))
@@ -176,6 +197,19 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
       std::cout << fmt::format("[trellis] registered {} ({}) in {}\n", registered->ref().text(),
                                registered->arch.describe(),
                                ws::version_folder(w.root(), registered->ref()).string());
+    if (const auto tested = core::logged_values(files.metrics, "test_accuracy"); !tested.empty())
+      std::cout << fmt::format("[trellis] test_accuracy {:.4f} on the test split, with the model "
+                               "select_best chose\n",
+                               tested.back());
+    if (onnx)
+      std::cout << fmt::format("[trellis] ONNX: {} (opset {}, checked by the ONNX checker and strict "
+                               "shape inference, and against LibTorch: max difference {:.2g})\n",
+                               (registered ? ws::version_folder(w.root(), registered->ref()) /
+                                                 onnx->filename()
+                                           : *onnx)
+                                   .string(),
+                               onnx_report.value("opset", 0), onnx_report.value("max_abs_diff", 0.0));
+    std::cout << fmt::format("[trellis] results page: {}\n", page.string());
     // The plan said so before the run; its end says it again, with where the model is.
     if (!plan.not_carried_out.empty())
       std::cout << fmt::format("[trellis] {}; the trained model is {}\n",

@@ -17,13 +17,14 @@
 
 #include <fmt/format.h>
 
+#include "trellis/backends/export_model.hpp"
 #include "trellis/backends/local/rank_status.hpp"
+#include "trellis/backends/pipeline_model.hpp"
 #include "trellis/cli/options.hpp"
 #include "trellis/core/data/loader.hpp"
 #include "trellis/core/data/open.hpp"
 #include "trellis/core/ddp/process_group.hpp"
 #include "trellis/core/ddp/rank_env.hpp"
-#include "trellis/core/models/make_model.hpp"
 #include "trellis/core/train/config.hpp"
 #include "trellis/core/train/trainer.hpp"
 #include "trellis/pipeline.hpp"
@@ -135,17 +136,35 @@ int run_worker(Pipeline& p, const cli::options& o) {
         splits.train, core::loader_options_for(data, config.batch, rank, world, config.seed, true));
     core::loader val_loader(
         splits.val, core::loader_options_for(data, config.batch, rank, world, config.seed, false));
+    std::optional<core::loader> test_loader;  // evaluated once, on the selected model
+    if (splits.test)
+      test_loader.emplace(splits.test, core::loader_options_for(data, config.batch, rank, world,
+                                                                config.seed, false));
+    config.class_names = splits.class_names;
 
-    core::image_size size{};
-    std::int64_t channels = 1;
-    if constexpr (V::data::facts.static_shape) {
-      channels = V::data::shape::channels;
-      size = {static_cast<std::int64_t>(V::data::shape::height),
-              static_cast<std::int64_t>(V::data::shape::width)};
-    }
     torch::manual_seed(config.seed);  // the initial weights come from the seed too
-    auto model = core::make_model<typename V::trn::model>(channels, V::data::facts.classes, size);
-    const auto result = core::train_rank(model, train_loader, val_loader, group, config);
+    auto model = make_pipeline_model<Pipeline>();
+    const auto result = core::train_rank(model, train_loader, val_loader, group, config,
+                                         core::print_progress(),
+                                         test_loader ? &*test_loader : nullptr);
+    if constexpr (V::has_export)
+      if (env.rank == 0) {
+        // A batch of validation images, as the model sees them, for the file's comparison.
+        val_loader.set_epoch(0);
+        const auto images = val_loader.next();
+        if (!images) throw std::runtime_error("export_onnx: rank 0 has no validation image to check the file with");
+        const core::run_files files{config.run_dir};
+        const auto report =
+            export_trained_model(p, *model, files, images->images,
+                                 detail::env_or("AZUREML_RUN_ID",
+                                                std::filesystem::canonical(config.run_dir).filename()));
+        std::cout << fmt::format(
+                         "[trellis] exported {}: ONNX checker and strict shape inference passed; "
+                         "max |ONNX - LibTorch| {:.2g} on {} validation images (allowed {:.2g})",
+                         report.file.string(), report.max_abs_diff, report.images_compared,
+                         report.allowed_diff)
+                  << std::endl;
+      }
     if (result.resumed_epochs > 0)
       std::cout << "[trellis] rank " << env.rank << " resumed after epoch " << result.resumed_epochs
                 << "\n";

@@ -1,6 +1,7 @@
-// image_folder: root/train/<class>/* and root/val/<class>/* with PNG and JPEG files. Classes are
-// the sorted folder names; both splits must have the same ones, as many as classes<N>. Images
-// are decoded when a loader asks for them; hidden files and other extensions are ignored.
+// image_folder: root/train/<class>/*, root/val/<class>/* and optionally root/test/<class>/* with
+// PNG and JPEG files. Classes are the sorted folder names; every split must have the same ones,
+// as many as classes<N>. Images are decoded when a loader asks for them; hidden files and other
+// extensions are ignored.
 #pragma once
 #include <algorithm>
 #include <cctype>
@@ -120,16 +121,31 @@ inline std::vector<image_folder_sample> scan_split(const std::filesystem::path& 
 
 }  // namespace detail
 
-/// Scans root/train and root/val; `classes` is the pipeline's classes<N>, `channels` what
-/// every image is decoded to (1 or 3).
+/// root/<split>/<class>/* for the classes another split found, or null when root/<split> does not
+/// exist (an optional split: test/); class folders it lacks or adds are data_errors.
+inline std::shared_ptr<const image_folder_source> open_image_folder_split(
+    const std::filesystem::path& root, const std::string& split,
+    const std::vector<std::string>& classes, std::size_t channels) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(root / split, ec)) return nullptr;
+  const auto found = detail::class_folders(root / split);
+  if (found != classes)
+    throw data_error{root / split, "has class folders " + detail::join(found, ", ") +
+                                       "; train has " + detail::join(classes, ", ")};
+  return std::make_shared<const image_folder_source>(root / split,
+                                                     detail::scan_split(root / split, found), channels);
+}
+
+/// Scans root/train, root/val (unless `val_folder` is false: the validation split is then held
+/// out from train, see holdout.hpp) and root/test when it exists; `classes` is the pipeline's
+/// classes<N>, `channels` what every image is decoded to (1 or 3).
 inline dataset_splits open_image_folder(const std::filesystem::path& root, std::size_t classes,
-                                        std::size_t channels = 3) {
+                                        std::size_t channels = 3, bool val_folder = true) {
   if (channels != 1 && channels != 3)
     throw std::invalid_argument{"image_folder: images are decoded to 1 or 3 channels, not " +
                                 std::to_string(channels)};
   const auto train = detail::class_folders(root / "train");
-  const auto val = detail::class_folders(root / "val");
-  detail::require_same_classes(root, train, val);
+  if (val_folder) detail::require_same_classes(root, train, detail::class_folders(root / "val"));
   if (train.size() != classes) {
     throw data_error{root / "train", "found " + std::to_string(train.size()) + " class folders (" +
                                          detail::join(train, ", ") +
@@ -139,8 +155,10 @@ inline dataset_splits open_image_folder(const std::filesystem::path& root, std::
   dataset_splits splits;
   splits.train = std::make_shared<const image_folder_source>(
       root / "train", detail::scan_split(root / "train", train), channels);
-  splits.val = std::make_shared<const image_folder_source>(
-      root / "val", detail::scan_split(root / "val", val), channels);
+  if (val_folder)
+    splits.val = std::make_shared<const image_folder_source>(
+        root / "val", detail::scan_split(root / "val", train), channels);
+  splits.test = open_image_folder_split(root, "test", train, channels);
   splits.class_names = train;
   return splits;
 }

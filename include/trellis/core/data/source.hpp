@@ -1,5 +1,5 @@
 // sample_source: what a loader reads, a numbered list of (image, label) samples that several
-// threads may read at once; dataset_splits: the train and val sources of one dataset.
+// threads may read at once; dataset_splits: the train, val and test sources of one dataset.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -27,8 +27,9 @@ class sample_source {
 
 struct dataset_splits {
   std::shared_ptr<const sample_source> train;
-  std::shared_ptr<const sample_source> val;
-  std::vector<std::string> class_names;  ///< label i is class_names[i]
+  std::shared_ptr<const sample_source> val;  ///< chooses the best epoch
+  std::vector<std::string> class_names;      ///< label i is class_names[i]
+  std::shared_ptr<const sample_source> test;  ///< evaluated once, on the chosen model; may be null
 };
 
 }  // namespace trellis::core

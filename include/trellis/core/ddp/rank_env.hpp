@@ -1,5 +1,5 @@
 // rank_env: who this process is in the job, read from the environment contract that torchrun,
-// Azure ML, mpirun and the local backend set (docs/architecture.md, the run model), and which
+// Azure ML, mpirun and the local backend set (docs/architecture.md#rank-environment), and which
 // run it belongs to. No LibTorch here, so the driver can tell "am I a worker?" cheaply.
 #pragma once
 #include <charconv>

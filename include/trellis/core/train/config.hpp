@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "trellis/core/train/metric_record.hpp"
 #include "trellis/stages/train.hpp"
 
 namespace trellis::core {
@@ -30,8 +32,10 @@ struct train_config {
   bool freeze_backbone = false;         ///< train only the head (see classifier::freeze_backbone)
   std::filesystem::path transfer_from;  ///< state dict file whose backbone the model starts from
   std::string select_best = "val_accuracy";  ///< val_accuracy (max) or val_loss (min)
+  std::vector<std::string> class_names;      ///< label i's name, for the test confusion matrix
   std::size_t log_every_steps = 50;
-  std::filesystem::path run_dir = ".";  ///< metrics.jsonl, checkpoints/, outputs/
+  std::filesystem::path run_dir = ".";  ///< metrics.jsonl, event files, checkpoints/, outputs/
+  metric_sink forward_metrics;          ///< also given every value rank 0 logs (e.g. MLflow)
   c10::Device device = c10::kCPU;
 };
 

@@ -1,12 +1,16 @@
 // metric_record: one measured value of a run, and its line in metrics.jsonl:
 // {"epoch":E,"step":S,"name":"N","value":V,"rank":R,"time":T}, V null when not finite (JSON has
-// no NaN). The trainer writes these lines; the workspace and tools read them back.
+// no NaN). The trainer writes these lines; the workspace, tools and tests read them back.
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +24,9 @@ struct metric_record {
   double value = 0;        ///< NaN when it was not finite
   double time = 0;         ///< seconds since the epoch
 };
+
+/// Receives each value rank 0 logs, besides the run's own files.
+using metric_sink = std::function<void(const metric_record&)>;
 
 inline std::string to_json_line(const metric_record& m) {
   nlohmann::json j{{"epoch", m.epoch}, {"step", m.step}, {"name", m.name}};
@@ -48,6 +55,24 @@ inline std::optional<metric_record> parse_metric_line(std::string_view line) {
   if (rank != j.end() && rank->is_number_integer()) m.rank = rank->get<std::int64_t>();
   if (time != j.end() && time->is_number()) m.time = time->get<double>();
   return m;
+}
+
+/// Every value of `name` rank 0 wrote, in file order (NaN where it was not finite).
+inline std::vector<double> logged_values(const std::filesystem::path& file, const std::string& name) {
+  std::ifstream in{file};
+  std::vector<double> values;
+  for (std::string line; std::getline(in, line);)
+    if (const auto m = parse_metric_line(line); m && m->name == name && m->rank == 0)
+      values.push_back(m->value);
+  return values;
+}
+
+/// The highest finite value of `name` rank 0 wrote, if any.
+inline std::optional<double> best_logged_value(const std::filesystem::path& file, const std::string& name) {
+  std::optional<double> best;
+  for (double v : logged_values(file, name))
+    if (std::isfinite(v) && (!best || v > *best)) best = v;
+  return best;
 }
 
 }  // namespace trellis::core

@@ -29,6 +29,7 @@ struct progress {
   double eta_seconds = 0.0;           ///< until the last epoch's last step
   std::optional<epoch_summary> end_of_epoch =
       std::nullopt;  ///< set only on the epoch's closing report
+  std::optional<epoch_summary> test = std::nullopt;  ///< set only on the report after training
 };
 
 /// Called on rank 0 only. A sink that throws stops training (the exception leaves train_rank).
@@ -49,7 +50,11 @@ inline std::string clock_text(double seconds) {
 inline progress_sink print_progress(std::ostream& out = std::cout) {
   return [&out](const progress& p) {
     char line[160];
-    if (p.end_of_epoch)
+    if (p.test)
+      std::snprintf(line, sizeof line,
+                    "[trellis] test of the selected model: test_loss %.4f test_accuracy %.4f",
+                    p.test->val_loss, p.test->val_accuracy);
+    else if (p.end_of_epoch)
       std::snprintf(line, sizeof line,
                     "[trellis] epoch %zu/%zu val_loss %.4f val_accuracy %.4f (%.1f s)", p.epoch,
                     p.epochs, p.end_of_epoch->val_loss, p.end_of_epoch->val_accuracy,

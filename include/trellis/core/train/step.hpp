@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace trellis::core {
 
 struct step_totals {
   double loss_sum = 0.0;  ///< summed per-sample cross-entropy of this rank's micro-batches
+  std::size_t correct = 0;  ///< samples whose top logit was their label (in train mode)
   std::size_t samples = 0;
 };
 
@@ -36,11 +38,12 @@ inline step_totals train_step(classifier& model, torch::optim::Optimizer& optimi
     const auto& b = micro_batches[i];
     if (b.labels.size(0) == 0) continue;  // no forward: BatchNorm cannot take an empty batch
     const auto labels = b.labels.to(device);
+    const auto logits = model.forward(b.images.to(device));
     const auto loss_sum = torch::nn::functional::cross_entropy(
-        model.forward(b.images.to(device)), labels,
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+        logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
     (loss_sum / static_cast<double>(totals.samples)).backward();
     totals.loss_sum += loss_sum.item<double>();
+    totals.correct += static_cast<std::size_t>(logits.argmax(1).eq(labels).sum().item<std::int64_t>());
   }
   // A no-op after a synced backward (it waited already); joins the collectives otherwise.
   if (sync) sync->finalize();

@@ -58,9 +58,10 @@ inline double seconds_since(train_clock::time_point start) {
   return std::chrono::duration<double>(train_clock::now() - start).count();
 }
 
-/// Train loss and throughput since the last report.
+/// Train loss, accuracy and throughput since the last report.
 struct report_window {
   double loss_sum = 0.0;
+  std::size_t correct = 0;
   std::size_t samples = 0;
   train_clock::time_point start = train_clock::now();
 };
@@ -107,7 +108,8 @@ inline void restore_rank_rng(const checkpoint& c, int rank, int world, c10::Devi
 inline train_result train_rank(classifier& model, loader& train_data, loader& val_data,
                                std::shared_ptr<ddp::process_group> group,
                                const train_config& config,
-                               progress_sink report = print_progress()) {
+                               progress_sink report = print_progress(),
+                               loader* test_data = nullptr) {
   using namespace train_detail;
   check_config(config);
   ddp::process_group* const ranks = group.get();
@@ -143,7 +145,7 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
   std::optional<metrics_log> metrics;
   best_model best{config.select_best};
   if (leader) {
-    metrics.emplace(files.metrics, result.resumed_epochs);
+    metrics.emplace(config.run_dir, result.resumed_epochs, result.steps, config.forward_metrics);
     if (resumed && std::filesystem::exists(files.best)) {
       auto earlier = read_checkpoint(files.best);
       if (earlier.info.epoch <= result.resumed_epochs) best.adopt(std::move(earlier));
@@ -171,15 +173,17 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
                                    next_batches(train_data, config.accumulate), config.device);
       ++step;
       window.loss_sum += done.loss_sum;
+      window.correct += done.correct;
       window.samples += done.samples;
       if ((s + 1) % config.log_every_steps != 0 && s + 1 != steps_per_epoch) continue;
-      // A collective at the same steps on every rank: the train loss of all ranks, and each
-      // rank's own throughput in its slot (a rank slowed by its host shows there).
+      // A collective at the same steps on every rank: the train loss and accuracy of all ranks,
+      // and each rank's own throughput in its slot (a rank slowed by its host shows there).
       const double seconds = seconds_since(window.start);
-      std::vector<double> values(2 + static_cast<std::size_t>(world), 0.0);
+      std::vector<double> values(3 + static_cast<std::size_t>(world), 0.0);
       values[0] = window.loss_sum;
       values[1] = static_cast<double>(window.samples);
-      values[2 + static_cast<std::size_t>(rank)] =
+      values[2] = static_cast<double>(window.correct);
+      values[3 + static_cast<std::size_t>(rank)] =
           seconds > 0 ? static_cast<double>(window.samples) / seconds : 0.0;
       const auto sums = sum_over_ranks(ranks, std::move(values), "train loss");
       window = {};
@@ -192,10 +196,12 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
           (seconds_since(started) - validation_seconds) / static_cast<double>(step - first_step);
       p.eta_seconds = per_step * static_cast<double>(total_steps - step);
       metrics->write(epoch + 1, step, "train_loss", p.loss);
+      metrics->write(epoch + 1, step, "train_accuracy",
+                     sums[1] > 0 ? sums[2] / sums[1] : std::numeric_limits<double>::quiet_NaN());
       metrics->write(epoch + 1, step, "lr", lr);
       metrics->write(epoch + 1, step, "images_per_s", p.images_per_s);
       for (std::size_t r = 0; r < static_cast<std::size_t>(world); ++r)
-        metrics->write(epoch + 1, step, "rank_images_per_s", sums[2 + r], r);
+        metrics->write(epoch + 1, step, "rank_images_per_s", sums[3 + r], r);
       if (report) report(p);
     }
 
@@ -223,6 +229,7 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
     metrics->write(epoch + 1, step, "val_loss", val.loss);
     metrics->write(epoch + 1, step, "val_accuracy", val.accuracy);
     metrics->write(epoch + 1, step, "skipped_samples", skipped);
+    metrics->end_epoch();
     if (best.offer(info, model) && config.checkpoint_every > 0)
       write_checkpoint(files.best, model, *optimizer, info, rng_state(config.device).unsqueeze(0));
     if (checkpoint_due) write_checkpoint(files.last, model, *optimizer, info, rng);
@@ -236,31 +243,54 @@ inline train_result train_rank(classifier& model, loader& train_data, loader& va
     }
   }
 
+  // The model is the best epoch's weights (rank 0 kept them), else the last epoch's.
+  model_summary summary{config.select_best, result.epochs, result.epochs, result.steps,
+                        {{"val_loss", result.val_loss}, {"val_accuracy", result.val_accuracy}},
+                        config.class_names, {}};
   if (leader) {
     std::filesystem::create_directories(files.model.parent_path());
-    model_summary summary{config.select_best, result.epochs, result.epochs, result.steps,
-                          {{"val_loss", result.val_loss}, {"val_accuracy", result.val_accuracy}}};
     if (const auto* weights = best.weights()) {
       save_state_dict(*weights, files.model);
-      result.model_epoch = summary.selected_epoch = best.epoch();
+      summary.selected_epoch = best.epoch();
       summary.metrics = {{"val_loss", best.info().val_loss},
                          {"val_accuracy", best.info().val_accuracy}};
     } else {
       save_state_dict(model, files.model);
-      result.model_epoch = result.epochs;
     }
-    write_model_summary(files.summary, summary);
+    result.model_epoch = summary.selected_epoch;
     result.model_file = files.model;
   }
+  // The test split, once, on exactly those weights: every rank takes them from rank 0.
+  if (test_data) {
+    if (leader && best.weights()) load_state_dict(model, *best.weights());
+    if (sync) {
+      ddp::broadcast_coalesced(*ranks, model.parameters(), 0, "model broadcast before testing");
+      ddp::broadcast_coalesced(*ranks, model.buffers(), 0, "buffer broadcast before testing");
+    }
+    const auto tested = evaluate(model, *test_data, ranks, config.device, 0,
+                                 static_cast<std::int64_t>(config.class_names.size()));
+    summary.metrics["test_loss"] = tested.loss;
+    summary.metrics["test_accuracy"] = tested.accuracy;
+    summary.confusion = tested.confusion;
+    if (leader) {
+      metrics->write(result.epochs, result.steps, "test_loss", tested.loss);
+      metrics->write(result.epochs, result.steps, "test_accuracy", tested.accuracy);
+      if (report) report(progress{.epoch = result.epochs, .epochs = config.epochs,
+                                  .test = epoch_summary{tested.loss, tested.accuracy, 0.0}});
+    }
+  }
+  if (leader) write_model_summary(files.summary, summary);
   return result;
 }
 
 inline train_result train_rank(const std::shared_ptr<classifier>& model, loader& train_data,
                                loader& val_data, std::shared_ptr<ddp::process_group> group,
                                const train_config& config,
-                               progress_sink report = print_progress()) {
+                               progress_sink report = print_progress(),
+                               loader* test_data = nullptr) {
   if (!model) throw std::invalid_argument("[trellis] train: no model");
-  return train_rank(*model, train_data, val_data, std::move(group), config, std::move(report));
+  return train_rank(*model, train_data, val_data, std::move(group), config, std::move(report),
+                    test_data);
 }
 
 }  // namespace trellis::core
