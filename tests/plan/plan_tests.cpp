@@ -256,6 +256,12 @@ TEST_CASE("master_addr must resolve to this machine: the plan says no, naming th
   CHECK_THAT(find_check(elsewhere, "rendezvous.address").detail,
              Catch::Contains("'192.0.2.1' (192.0.2.1) is not an address of this machine"));
   get<stage_order::distributed>(p).master_addr = "localhost";
+  {
+    // A port nobody holds (the default one may be another run's), for the plan to pass.
+    const auto [fd, sa] = listening_socket();
+    get<stage_order::distributed>(p).master_port = ntohs(sa.sin_port);
+    ::close(fd);
+  }
   const auto here = plan::make_plan(p, opts());
   CHECK(find_check(here, "rendezvous.address").ok);
   CHECK(here.ok());
@@ -280,6 +286,7 @@ TEST_CASE("settings outside their limits fail the plan, each named with its valu
   t.threads = 5000;
   d.workers = 300;
   d.prefetch = 0;
+  d.val_split = 2.5;
   d.transform.std[1] = 0;
   d.transform.crop = 32;
   d.transform.gray_to_rgb = true;
@@ -289,6 +296,7 @@ TEST_CASE("settings outside their limits fail the plan, each named with its valu
   const std::vector<std::string> expected{
       "dataset.prefetch=0: must be from 1 to 1024",
       "dataset.workers=300: must be from 0 to 256",
+      "dataset.val_split=2.5: is neither a fraction below 1 nor a whole number of samples",
       "dataset.transform.std=0.229,0,0.225: must be above 0",
       "dataset.transform.crop=32: makes 32x32 images, but input_shape<1, 28, 28> needs 28x28",
       "dataset.transform.gray_to_rgb=true: makes 3 channels, but input_shape<1, 28, 28> has 1",
