@@ -286,7 +286,6 @@ TEST_CASE("settings outside their limits fail the plan, each named with its valu
   t.threads = 5000;
   d.workers = 300;
   d.prefetch = 0;
-  d.val_split = 2.5;
   d.transform.std[1] = 0;
   d.transform.crop = 32;
   d.transform.gray_to_rgb = true;
@@ -296,7 +295,6 @@ TEST_CASE("settings outside their limits fail the plan, each named with its valu
   const std::vector<std::string> expected{
       "dataset.prefetch=0: must be from 1 to 1024",
       "dataset.workers=300: must be from 0 to 256",
-      "dataset.val_split=2.5: is neither a fraction below 1 nor a whole number of samples",
       "dataset.transform.std=0.229,0,0.225: must be above 0",
       "dataset.transform.crop=32: makes 32x32 images, but input_shape<1, 28, 28> needs 28x28",
       "dataset.transform.gray_to_rgb=true: makes 3 channels, but input_shape<1, 28, 28> has 1",

@@ -1,7 +1,6 @@
 // dataset<kind, classes<N>, input_shape<C,H,W>>{.root = ...}: where images come from and how
 // they are transformed. Rules: E006 (static shape), E010 (kind and classes), E029 (classes).
 #pragma once
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -83,7 +82,7 @@ struct dataset {
     f.setting("skip_corrupt", self.skip_corrupt);
     f.setting("workers", self.workers, between(0, 256));
     f.setting("prefetch", self.prefetch, between(1, 1024));
-    f.setting("val_split", self.val_split, at_least(0));  // the loader checks a count against the samples
+    f.setting("val_split", self.val_split);  // the dataset's check: a fraction, or a count below the samples
     f.setting("split_seed", self.split_seed);
     f.setting("transform.resize", self.transform.resize, between(0, 65536));
     f.setting("transform.crop", self.transform.crop, between(0, 65536));
@@ -99,8 +98,6 @@ struct dataset {
   /// must fit input_shape<C, H, W>.
   template <class Self, class Check>
   static void relations(const Self& self, Check& c) {
-    if (self.val_split >= 1 && self.val_split != std::floor(self.val_split))
-      c.refuse("val_split", self.val_split, "is neither a fraction below 1 nor a whole number of samples");
     const auto& t = self.transform;
     if (t.resize > 0 && t.crop > t.resize)
       c.refuse("transform.crop", t.crop, "exceeds transform.resize=", t.resize,
