@@ -1,7 +1,8 @@
 // run_recorded: a local run from start to end as the workspace records it: the run is created
-// (folder, plan, settings, provenance, tags), its metrics indexed and heartbeat kept while the
-// job runs, its model registered when the pipeline says so, and its ending recorded: Completed,
-// Failed (with the reason and the rank that failed) or Canceled.
+// (folder with plan.json and settings.json, the effective values; provenance, tags, the run it
+// resumes), its metrics indexed and heartbeat kept while the job runs, its model registered when
+// the pipeline says so, and its ending recorded: Completed, Failed (with the reason and the rank
+// that failed) or Canceled, which say how to resume it.
 #pragma once
 #include <unistd.h>
 
@@ -18,8 +19,10 @@
 
 #include "trellis/backends/local/driver.hpp"
 #include "trellis/backends/export_model.hpp"
+#include "trellis/backends/local/resume.hpp"
 #include "trellis/backends/local/run_monitor.hpp"
 #include "trellis/core/library_versions.hpp"
+#include "trellis/core/serialization/durable_file.hpp"
 #include "trellis/core/train/metric_record.hpp"
 #include "trellis/core/train/run_files.hpp"
 #include "trellis/pipeline.hpp"
@@ -66,6 +69,12 @@ inline std::string tool_command(const cli::options& o) {
   return tool;
 }
 
+/// How to run this program again to resume `run_id`.
+inline std::string resume_command(const cli::options& o, const std::string& run_id) {
+  return o.invoked_as + (o.workspace != cli::options{}.workspace ? " --workspace=" + o.workspace : "") +
+         " --resume " + run_id;
+}
+
 /// "rank 1 failed: exited with code 1; its log is ..." without the log tail.
 inline std::string failure_reason(const job_report& report) {
   if (!report.first_failure) return "the job failed";
@@ -84,18 +93,33 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
                              "Failed\n",
                              id);
   const auto versions = core::current_library_versions();
+  const std::string plan_json = plan::plan_json(p, plan), settings = plan::settings_json(p);
+  std::optional<ws::run_record> resumed;
+  if (!o.resume.empty()) {
+    resumed = resumable_run(w, o.resume);
+    check_same_stages(*resumed, plan_json);
+  }
   const auto run = ws::create_run(
       w.db(), w.root(),
-      {std::string{plan::to_std(V::trn::facts.experiment)}, "local", plan::plan_json(p, plan),
-       plan::settings_json(p),
+      {std::string{plan::to_std(V::trn::facts.experiment)}, "local", plan_json, settings,
        ws::collect_provenance(versions.torch, versions.cuda, versions.nccl),
-       detail::run_tags(o), std::nullopt});
+       detail::run_tags(o), resumed ? std::optional{resumed->id} : std::nullopt});
   // Whatever escapes below ends the run as Failed, with its reason (an ending recorded before
   // stays: finish_run changes only a run that has not ended).
   try {
     const ws::run_folder folder{run.id, run.folder};
+    core::replace_file(folder.root / "plan.json", plan_json + '\n');
+    core::replace_file(folder.root / "settings.json", settings + '\n');
     std::cout << plan::plan_summary(plan)
               << fmt::format("run {} in {}\n", run.id, folder.root.string()) << std::flush;
+    if (resumed)
+      std::cout << (carry_over(resumed->folder, folder.root)
+                        ? fmt::format("[trellis] run {} resumes run {} from its last checkpoint\n",
+                                      run.id, resumed->id)
+                        : fmt::format("[trellis] run {} resumes run {}, which left no checkpoint: "
+                                      "it starts at epoch 1\n",
+                                      run.id, resumed->id))
+                << std::flush;
 
     // The data the model will learn from, fingerprinted before it trains.
     std::optional<std::string> fingerprint;
@@ -119,6 +143,7 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
     const std::string tool = detail::tool_command(o);
     if (report.interrupted) {
       ws::finish_run(w.db(), run.id, ws::run_status::canceled, "interrupted (Ctrl-C or SIGTERM)");
+      std::cerr << fmt::format("[trellis] resume it with: {}\n", detail::resume_command(o, run.id));
       return report.exit_code;
     }
     if (report.exit_code != 0) {
@@ -126,7 +151,9 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
       if (report.first_failure && report.first_failure->rank)
         rank = static_cast<std::int64_t>(*report.first_failure->rank);
       ws::finish_run(w.db(), run.id, ws::run_status::failed, detail::failure_reason(report), rank);
-      std::cerr << fmt::format("[trellis] see it with: {} runs show {}\n", tool, run.id);
+      std::cerr << fmt::format("[trellis] see it with: {} runs show {}\n", tool, run.id)
+                << fmt::format("[trellis] resume it from its last checkpoint with: {}\n",
+                               detail::resume_command(o, run.id));
       return report.exit_code;
     }
 
