@@ -239,10 +239,10 @@ TEST_CASE(
   CHECK_THAT(out, Catch::Contains("[trellis] rank 0 of 2"));  // rank 0's log was streamed
   CHECK(fs::file_size(run / "outputs" / "model.pt") > 1000);
 
-  // The model version points at the job's output, which holds model.pt.
+  // The model version points at the job's output: model.pt and its summary.json.
   const auto model = state["models"]["tiny-shapes-cnn:1"]["properties"];
   CHECK(model["modelUri"] == "azureml://jobs/" + job + "/outputs/model");
-  CHECK(model["files"] == json::array({"model.pt"}));
+  CHECK(model["files"] == json::array({"model.pt", "summary.json"}));
   CHECK(model["tags"]["data"] == "tiny-shapes");
   CHECK(model["properties"]["trellis.input_shape"] == "1x28x28");
   CHECK_THAT(out, Catch::Contains("model tiny-shapes-cnn version 1 registered"));

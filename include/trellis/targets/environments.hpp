@@ -55,11 +55,16 @@ constexpr const torch_builds* builds_of(std::size_t torch) {
 /// Whether an image can install torch `torch` built for CUDA `cuda` (rule E037). True for any
 /// torch (0), a CPU image (0) and a release the table does not list: nothing to check against.
 constexpr bool has_official_build(std::size_t torch, std::size_t cuda) {
-  const torch_builds* b = torch == 0 || cuda == 0 ? nullptr : builds_of(torch);
-  if (b == nullptr) return true;
-  for (std::size_t c : b->cuda)
-    if (c == cuda) return true;
-  return false;
+  if (torch == 0 || cuda == 0) return true;
+  // No pointer comparison here: g++ 12 with -fsanitize=undefined no longer folds one to a
+  // constant, and this runs in every pipeline's rules.
+  for (const auto& b : official_torch_builds) {
+    if (b.torch != torch) continue;
+    for (std::size_t c : b.cuda)
+      if (c == cuda) return true;
+    return false;
+  }
+  return true;
 }
 
 /// Names the CUDA versions a torch release is built for, in E037's error:
