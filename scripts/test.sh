@@ -15,7 +15,7 @@ export UBSAN_OPTIONS=print_stacktrace=1
 if symbolizer=$(command -v llvm-symbolizer-14 || command -v llvm-symbolizer); then
   export ASAN_SYMBOLIZER_PATH=$symbolizer
 fi
-only_tests=(-G Ninja -DTRELLIS_BUILD_EXAMPLES=OFF -DTRELLIS_BUILD_BENCHMARKS=OFF)
+only_tests=(-G Ninja -DTRELLIS_BUILD_EXAMPLES=OFF -DTRELLIS_BUILD_BENCHMARKS=OFF -DTRELLIS_BUILD_TOOLS=OFF)
 cmake -S "$root" -B "$root/build-sanitize" "${only_tests[@]}" -DCMAKE_CXX_COMPILER=g++ \
       -DTRELLIS_SANITIZE=ON >/dev/null
 cmake --build "$root/build-sanitize" -j "$(nproc)"
