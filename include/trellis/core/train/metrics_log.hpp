@@ -66,8 +66,7 @@ class metrics_log {
     out_.flush();
     if (!out_)
       throw std::runtime_error(fmt::format("[trellis] train: writing {} failed", file_.string()));
-    events_.scalar(name == "rank_images_per_s" ? fmt::format("images_per_s/rank_{}", rank) : name,
-                   m.step, value, m.time);
+    events_.scalar(series_key(m), m.step, value, m.time);
     if (forward_) forward_(m);
   }
 
