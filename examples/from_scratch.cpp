@@ -3,13 +3,12 @@
 // registered "fashion-base". What transfer learning buys is the difference between the two.
 #include <trellis/backends/local.hpp>
 #include <trellis/trellis.hpp>
+
+#include "fashion_target.hpp"
 using namespace trellis;
 
 int main(int argc, char** argv) {
-  auto p = dataset<image_folder, classes<5>, input_shape<1, 28, 28>>{
-               .root = "data/fashion-target",
-               .transform = {.hflip = true, .normalize = true, .mean = {0.286, 0, 0},
-                             .std = {0.353, 1, 1}}}
+  auto p = fashion_target()  // examples/fashion_target.hpp: 5 classes, 120 + 100 images each
          | environment<curated::pytorch_cuda>{}
          | compute<azure::nc24ads_a100_v4, max_nodes<4>, cluster<"gpu-cluster">>{}
          | distributed<PyTorch, nodes<2>, procs<1>>{}

@@ -141,9 +141,8 @@ TEST_CASE("every body the backend sends validates against Azure's schemas", "[sc
   b.add("custom_cuda",
         make_pipeline<
             azure::nc24ads_a100_v4,
-            environment<custom<"trellis-cuda">,
-                        base_image<"mcr.microsoft.com/azureml/openmpi4.1.0-cuda11.8-cudnn8-ubuntu22.04">,
-                        cuda<11, 8>, torch_version<2, 2>>,
+            environment<custom<"trellis-cuda">, base_image<"nvcr.io/nvidia/pytorch:24.01-py3">,
+                        cuda<12, 1>, torch_version<2, 2>>,
             PyTorch, dedicated, 1>());
   b.add("per_node",
         make_pipeline<azure::nc96ads_a100_v4, gpu_env, PyTorch, dedicated, 4, per_node>());

@@ -102,3 +102,21 @@ TEST_CASE("--set refuses what cannot change at run time") {
   // A refused assignment leaves the value as it was.
   CHECK(get<stage_order::train>(p).lr == 0.1);
 }
+
+TEST_CASE("--set refuses values that would be dropped or could not be written to the plan") {
+  auto p = sample();
+  CHECK_THAT(set_error(p, "train.lr=nan"), Catch::Contains("train.lr=nan: expected a finite number"));
+  CHECK_THAT(set_error(p, "train.lr=-inf"), Catch::Contains("expected a finite number"));
+  CHECK_THAT(set_error(p, "register_model.tags=team:vision,"),
+             Catch::Contains("empty item in the comma-separated list"));
+  CHECK_THAT(set_error(p, "register_model.tags=a:1,,b:2"), Catch::Contains("empty item"));
+  CHECK_THAT(set_error(p, "register_model.tags=team:a,team:b"),
+             Catch::Contains("tag 'team' given twice"));
+  CHECK(get<stage_order::train>(p).lr == 0.1);
+  text_list pip;
+  CHECK_THROWS_WITH(plan::parse_value(",onnx", pip), Catch::Contains("empty item"));
+  plan::parse_value("torchvision,onnx", pip);
+  CHECK(pip.size() == 2);
+  plan::parse_value("", pip);
+  CHECK(pip.empty());
+}

@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <string_view>
 #include <nlohmann/json.hpp>
 #include <trellis/main.hpp>
 #include <trellis/trellis.hpp>
@@ -186,6 +188,23 @@ TEST_CASE("a rendezvous port in use fails the plan and says how to change it") {
                  Catch::Contains("--set distributed.master_port=N"));
   ::close(fd);
   CHECK(plan::make_plan(p, opts()).ok());
+}
+
+TEST_CASE("plan JSON stays JSON: bytes that are not UTF-8 and numbers JSON cannot hold") {
+  plan::json_writer out;
+  out.begin_object()
+      .key("path").value(std::string_view{"/data/caf\xE9/\xC3\xA9t\xC3\xA9"})
+      .key("cut").value(std::string_view{"\xE2\x82"})
+      .key("nan").value(std::numeric_limits<double>::quiet_NaN())
+      .key("inf").value(-std::numeric_limits<double>::infinity())
+      .key("max").value(std::numeric_limits<double>::max())
+      .end_object();
+  const auto j = nlohmann::json::parse(out.str());
+  CHECK(j["path"] == "/data/caf\uFFFD/\u00E9t\u00E9");  // Latin-1 byte replaced, UTF-8 kept
+  CHECK(j["cut"] == "\uFFFD\uFFFD");
+  CHECK(j["nan"].is_null());
+  CHECK(j["inf"].is_null());
+  CHECK(j["max"] == std::numeric_limits<double>::max());
 }
 
 TEST_CASE("plan JSON: valid, complete and the same bytes every time") {

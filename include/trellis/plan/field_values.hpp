@@ -2,6 +2,7 @@
 // knows every field type a stage may declare (numbers, flags, text, lists, tags, versions).
 #pragma once
 #include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -81,29 +82,39 @@ inline void parse_value(std::string_view s, double& v) {
     used = 0;
   }
   if (used == 0 || used != s.size()) throw bad_value("expected a number");
-  if (!__builtin_isfinite(parsed)) throw bad_value("expected a finite number");
+  // "nan" and "inf" parse, but no field means them and plan.json (JSON) cannot hold them.
+  if (!std::isfinite(parsed)) throw bad_value("expected a finite number");
   v = parsed;
+}
+/// The comma-separated items of `s`, none for "". An empty item (",a", "a,,b", "a,") is an
+/// error rather than an item to drop or keep.
+inline std::vector<std::string_view> comma_separated(std::string_view s) {
+  std::vector<std::string_view> items;
+  if (s.empty()) return items;
+  for (;;) {
+    const auto comma = s.find(',');
+    items.push_back(s.substr(0, comma));
+    if (items.back().empty()) throw bad_value("empty item in the comma-separated list");
+    if (comma == std::string_view::npos) return items;
+    s = s.substr(comma + 1);
+  }
 }
 /// Comma-separated items: pip=torchvision,onnx
 inline void parse_value(std::string_view s, text_list& v) {
   std::vector<text> items;
-  while (!s.empty()) {
-    auto comma = s.find(',');
-    items.push_back(text{s.substr(0, comma)});
-    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
-  }
+  for (auto item : comma_separated(s)) items.push_back(text{item});
   v = text_list{items.data(), items.size()};
 }
 /// Comma-separated key:value pairs: tags=team:vision,stage:dev
 inline void parse_value(std::string_view s, tag_list& v) {
   std::vector<tag> items;
-  while (!s.empty()) {
-    auto comma = s.find(',');
-    auto item = s.substr(0, comma);
+  for (auto item : comma_separated(s)) {
     auto colon = item.find(':');
     if (colon == std::string_view::npos || colon == 0) throw bad_value("expected key:value pairs");
-    items.push_back(tag{text{item.substr(0, colon)}, text{item.substr(colon + 1)}});
-    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
+    const auto key = item.substr(0, colon);
+    for (const auto& t : items)  // the plan writes tags as a JSON object, one value per key
+      if (to_std(t.key.view()) == key) throw bad_value("tag '" + std::string{key} + "' given twice");
+    items.push_back(tag{text{key}, text{item.substr(colon + 1)}});
   }
   v = tag_list{items.data(), items.size()};
 }

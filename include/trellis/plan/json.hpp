@@ -1,7 +1,10 @@
 // A small JSON writer with one fixed layout (two-space indent, keys in call order), so the
 // same plan always gives the same bytes. Writing only: trellis never parses its plans back.
+// Its output is always JSON: bytes that are not UTF-8 are written as U+FFFD, and numbers that
+// JSON cannot hold (NaN, infinities) as null.
 #pragma once
 #include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -34,7 +37,7 @@ class json_writer {
   json_writer& value(bool b) { return raw(b ? "true" : "false"); }
   /// A number that is not finite has no JSON form: it is written as null.
   json_writer& value(double d) {
-    if (!__builtin_isfinite(d)) return null();
+    if (!std::isfinite(d)) return null();
     char buffer[32];  // shortest form that reads back to the same double
     const auto end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
     return raw(std::string_view{buffer, static_cast<std::size_t>(end - buffer)});
@@ -83,9 +86,48 @@ class json_writer {
     out_ += '\n';
     out_.append(2 * static_cast<std::size_t>(depth_), ' ');
   }
+  // The length of the UTF-8 sequence that starts at s[i] (RFC 3629), or 0 if it is not one.
+  static std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    auto byte = [&](std::size_t k) {
+      return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u;
+    };
+    const unsigned lead = byte(0);
+    std::size_t n = 0;
+    unsigned low = 0x80, high = 0xBF;  // the range of the second byte
+    if (lead < 0x80) return 1;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      n = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      n = 3;
+      if (lead == 0xE0) low = 0xA0;   // no overlong forms
+      if (lead == 0xED) high = 0x9F;  // no surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      n = 4;
+      if (lead == 0xF0) low = 0x90;   // no overlong forms
+      if (lead == 0xF4) high = 0x8F;  // nothing above U+10FFFF
+    } else {
+      return 0;
+    }
+    for (std::size_t k = 1; k < n; ++k) {
+      const unsigned b = byte(k);
+      if (b < (k == 1 ? low : 0x80) || b > (k == 1 ? high : 0xBF)) return 0;
+    }
+    return n;
+  }
   void quote(std::string_view s) {
     out_ += '"';
-    for (unsigned char c : s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x80) {
+        const std::size_t n = utf8_sequence(s, i);
+        if (n == 0) {
+          out_ += "\\ufffd";  // not UTF-8: the replacement character
+        } else {
+          out_.append(s.substr(i, n));
+          i += n - 1;
+        }
+        continue;
+      }
       switch (c) {
         case '"': out_ += "\\\""; break;
         case '\\': out_ += "\\\\"; break;

@@ -1,15 +1,9 @@
-// IDX files (MNIST, Fashion-MNIST), raw or gzip: read_idx checks one file (magic, dimensions,
-// size), load_idx pairs images with labels (counts, label range), idx_source serves them from
-// memory and open_idx finds the train and t10k files under a root. Errors name the file.
+// IDX datasets (MNIST, Fashion-MNIST): load_idx pairs an images file with its labels file
+// (counts, label range) as tensors, idx_source serves them from memory and open_idx finds the
+// train and t10k files under a root. read_idx (idx_file.hpp) reads one file. Errors name the file.
 #pragma once
-#include <zlib.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -19,114 +13,10 @@
 #include <torch/types.h>
 
 #include "trellis/core/data/error.hpp"
+#include "trellis/core/data/idx_file.hpp"
 #include "trellis/core/data/source.hpp"
 
 namespace trellis::core {
-
-/// An unsigned-byte IDX array: its dimensions and its values in row-major order.
-struct idx_array {
-  std::vector<std::size_t> dims;
-  std::vector<std::uint8_t> values;
-};
-
-namespace detail {
-
-/// A gzip or plain file read through zlib (gzread passes plain files through unchanged).
-class gz_reader {
- public:
-  explicit gz_reader(std::filesystem::path file)
-      : file_{std::move(file)}, f_{(errno = 0, gzopen(file_.c_str(), "rb"))} {
-    if (f_ == nullptr)
-      throw data_error{file_, std::string{"cannot open: "} +
-                                  (errno != 0 ? std::strerror(errno) : "out of memory")};
-    gzbuffer(f_, 1 << 17);
-  }
-  gz_reader(const gz_reader&) = delete;
-  gz_reader& operator=(const gz_reader&) = delete;
-  ~gz_reader() { gzclose(f_); }
-
-  /// Up to n bytes; fewer only where the data ends. data_error on damaged gzip data.
-  std::size_t read(void* out, std::size_t n) {
-    std::size_t total = 0;
-    while (total < n) {
-      const auto want = static_cast<unsigned>(std::min<std::size_t>(n - total, 1u << 30));
-      const int got = gzread(f_, static_cast<char*>(out) + total, want);
-      if (got < 0) fail();
-      if (got == 0) break;
-      total += static_cast<std::size_t>(got);
-    }
-    int status = Z_OK;
-    if (total < n) gzerror(f_, &status);
-    if (status != Z_OK) fail();  // Z_BUF_ERROR: the gzip stream stops early
-    return total;
-  }
-
- private:
-  [[noreturn]] void fail() {
-    int status = Z_OK;
-    const char* message = gzerror(f_, &status);
-    if (status == Z_ERRNO) message = std::strerror(errno);
-    if (status == Z_BUF_ERROR) message = "truncated gzip data (unexpected end of file)";
-    throw data_error{file_, std::string{"cannot read: "} + message};
-  }
-
-  std::filesystem::path file_;
-  gzFile f_;
-};
-
-/// IDX arrays above this many values are refused (a corrupt header can claim 2^128).
-inline constexpr std::size_t max_idx_values = std::size_t{1} << 34;
-
-}  // namespace detail
-
-/// Reads one unsigned-byte IDX file, raw or gzip, and checks that its size matches its header.
-inline idx_array read_idx(const std::filesystem::path& file) {
-  detail::gz_reader in{file};
-  unsigned char header[4];
-  if (in.read(header, 4) < 4) throw data_error{file, "not an IDX file (shorter than 4 bytes)"};
-  if (header[0] != 0 || header[1] != 0) {
-    char magic[16];
-    std::snprintf(magic, sizeof magic, "0x%02X%02X%02X%02X", header[0], header[1], header[2],
-                  header[3]);
-    throw data_error{file, std::string{"not an IDX file (magic number "} + magic +
-                               " does not start with two zero bytes)"};
-  }
-  if (header[2] != 0x08)
-    throw data_error{file, "IDX element type " + std::to_string(header[2]) +
-                               " is not supported (only unsigned bytes, type 8)"};
-  if (header[3] == 0) throw data_error{file, "IDX header declares no dimensions"};
-
-  idx_array a;
-  std::size_t count = 1;
-  for (std::size_t i = 0; i < header[3]; ++i) {
-    unsigned char b[4];
-    if (in.read(b, 4) < 4) throw data_error{file, "truncated IDX header"};
-    const std::size_t d = std::size_t{b[0]} << 24 | std::size_t{b[1]} << 16 |
-                          std::size_t{b[2]} << 8 | std::size_t{b[3]};
-    if (d == 0) throw data_error{file, "IDX dimension " + std::to_string(i) + " is 0"};
-    if (count > detail::max_idx_values / d)
-      throw data_error{file, "IDX header declares too many values"};
-    count *= d;
-    a.dims.push_back(d);
-  }
-  // Grows in chunks, so a header that promises more than the file holds allocates no more.
-  while (a.values.size() < count) {
-    const std::size_t have = a.values.size();
-    const std::size_t want = std::min<std::size_t>(count - have, std::size_t{1} << 24);
-    a.values.resize(have + want);
-    const std::size_t got = in.read(a.values.data() + have, want);
-    if (got < want) {
-      throw data_error{file, "truncated: the header declares " + detail::join(a.dims, "x") + " = " +
-                                 std::to_string(count) + " values, the file holds " +
-                                 std::to_string(have + got)};
-    }
-  }
-  unsigned char extra;
-  if (in.read(&extra, 1) != 0)
-    throw data_error{file, "longer than its header (" + detail::join(a.dims, "x") +
-                               ") declares: trailing bytes"};
-  return a;
-}
 
 /// One split in memory: images uint8 [N, 1, H, W], labels int64 [N].
 struct idx_split {

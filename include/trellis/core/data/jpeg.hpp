@@ -2,6 +2,7 @@
 // libjpeg reports errors by longjmp, so only trivially destructible state lives in the frames
 // it can jump out of; corrupt-data warnings (a truncated file among them) count as errors.
 #pragma once
+#include <algorithm>
 #include <csetjmp>
 #include <cstddef>
 #include <cstdint>
@@ -46,24 +47,36 @@ inline void jpeg_on_message(j_common_ptr info, int level) {
 
 inline void jpeg_on_output(j_common_ptr) {}
 
+// The header alone: the claimed size is checked before jpeg_start_decompress allocates.
 inline bool read_jpeg_header(jpeg_session& s, const unsigned char* data, std::size_t size) {
   if (setjmp(s.jump)) return false;
   jpeg_create_decompress(&s.info);
+  // A progressive file keeps every coefficient of the image; past this libjpeg stops with
+  // JERR_NO_BACKING_STORE instead of allocating what a forged header claims.
+  s.info.mem->max_memory_to_use = static_cast<long>(max_image_bytes);
   jpeg_mem_src(&s.info, data, static_cast<unsigned long>(size));
   jpeg_read_header(&s.info, TRUE);
   const bool cmyk = s.info.jpeg_color_space == JCS_CMYK || s.info.jpeg_color_space == JCS_YCCK;
   s.info.out_color_space = s.info.num_components == 1 ? JCS_GRAYSCALE : cmyk ? JCS_CMYK : JCS_RGB;
+  jpeg_calc_output_dimensions(&s.info);
+  return true;
+}
+
+inline bool start_jpeg(jpeg_session& s) {
+  if (setjmp(s.jump)) return false;
   jpeg_start_decompress(&s.info);
   return true;
 }
 
-inline bool read_jpeg_rows(jpeg_session& s, unsigned char* out, std::size_t row_bytes) {
+/// Decodes the rows up to `end` into `out`, whose first row is row 0; finishes after the last.
+inline bool read_jpeg_rows(jpeg_session& s, unsigned char* out, std::size_t row_bytes,
+                           JDIMENSION end) {
   if (setjmp(s.jump)) return false;
-  while (s.info.output_scanline < s.info.output_height) {
+  while (s.info.output_scanline < end) {
     JSAMPROW row = out + s.info.output_scanline * row_bytes;
     jpeg_read_scanlines(&s.info, &row, 1);
   }
-  jpeg_finish_decompress(&s.info);
+  if (s.info.output_scanline == s.info.output_height) jpeg_finish_decompress(&s.info);
   return true;
 }
 
@@ -97,15 +110,41 @@ inline pixels decode_jpeg(const unsigned char* data, std::size_t size,
 
   if (!detail::read_jpeg_header(s, data, size))
     throw data_error{file, std::string{"bad JPEG: "} + s.message};
+  const std::size_t width = s.info.output_width, height = s.info.output_height;
   const std::size_t channels = static_cast<std::size_t>(s.info.output_components);
+  detail::check_image_size(file, width, height, channels);
+  auto bad = [&](const std::string& where) {  // from here on, errors name the claimed size
+    return data_error{file, std::string{"bad JPEG: "} + s.message + " (" + where + " of " +
+                                detail::size_text(width, height) + ")"};
+  };
+  if (!detail::start_jpeg(s)) {
+    if (s.errors.msg_code == JERR_NO_BACKING_STORE)
+      throw data_error{file, "bad JPEG: decoding its " + detail::size_text(width, height) +
+                                 " needs more than 256 MiB (progressive: every coefficient)"};
+    throw bad("starting the decoding");
+  }
   const bool cmyk = s.info.out_color_space == JCS_CMYK;
   pixels p;
-  detail::allocate(p, file, s.info.output_width, s.info.output_height, cmyk ? 3 : channels);
-  std::vector<std::uint8_t> cmyk_data(cmyk ? p.width * p.height * 4 : 0);
-  unsigned char* out = cmyk ? cmyk_data.data() : p.data.data();
-  if (!detail::read_jpeg_rows(s, out, p.width * channels))
-    throw data_error{file, std::string{"bad JPEG: "} + s.message};
-  if (cmyk) detail::cmyk_to_rgb(p, cmyk_data, s.info.saw_Adobe_marker != 0);
+  p.width = width;
+  p.height = height;
+  p.channels = cmyk ? 3 : channels;
+  // Rows arrive in chunks and the output grows with them: a header that claims more rows than
+  // the data holds fails at the first missing row, having allocated only for those before it.
+  std::vector<std::uint8_t> cmyk_data;
+  std::vector<std::uint8_t>& out = cmyk ? cmyk_data : p.data;
+  const std::size_t row_bytes = width * channels;
+  const std::size_t chunk_rows = std::max<std::size_t>(1, detail::decode_chunk_bytes / row_bytes);
+  for (std::size_t done = 0; done < height;) {
+    const std::size_t end = std::min(height, done + chunk_rows);
+    detail::grow_to(out, end * row_bytes, height * row_bytes);
+    if (!detail::read_jpeg_rows(s, out.data(), row_bytes, static_cast<JDIMENSION>(end)))
+      throw bad("rows " + std::to_string(done) + " to " + std::to_string(end));
+    done = end;
+  }
+  if (cmyk) {
+    p.data.resize(width * height * 3);
+    detail::cmyk_to_rgb(p, cmyk_data, s.info.saw_Adobe_marker != 0);
+  }
   return p;
 }
 

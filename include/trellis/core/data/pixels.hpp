@@ -1,5 +1,5 @@
 // pixels: an 8-bit image in interleaved (height, width, channel) order, as the PNG and JPEG
-// decoders return it, and the size cap that stops a forged header from allocating gigabytes.
+// decoders return it, and the size checks that stop a forged header from allocating gigabytes.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "trellis/core/data/error.hpp"
+#include "trellis/core/data/limits.hpp"
 
 namespace trellis::core {
 
@@ -21,19 +22,26 @@ struct pixels {
 
 namespace detail {
 
-/// Larger decoded images are refused: no training set needs them, and a corrupt header can
-/// claim 65535 x 65535 pixels.
-inline constexpr std::size_t max_image_bytes = std::size_t{1} << 30;
+/// "30000x30000 pixels", as errors name an image's claimed size.
+inline std::string size_text(std::size_t width, std::size_t height) {
+  return std::to_string(width) + "x" + std::to_string(height) + " pixels";
+}
 
-/// Sizes `p` for an image, or throws data_error naming the file when it is empty or too large.
+/// Throws data_error naming the file and the size its header claims when the image is empty
+/// or would decode to more than max_image_bytes with `channels` bytes per pixel.
+inline void check_image_size(const std::filesystem::path& file, std::size_t width,
+                             std::size_t height, std::size_t channels) {
+  if (width == 0 || height == 0)
+    throw data_error{file, "image has no pixels (" + size_text(width, height) + ")"};
+  if (width > max_image_bytes / height / channels)
+    throw data_error{file, "image is " + size_text(width, height) +
+                               ", more than the decoder accepts (256 MiB decoded)"};
+}
+
+/// Sizes `p` for an image after check_image_size.
 inline void allocate(pixels& p, const std::filesystem::path& file, std::size_t width,
                      std::size_t height, std::size_t channels) {
-  if (width == 0 || height == 0)
-    throw data_error{
-        file, "image has no pixels (" + std::to_string(width) + "x" + std::to_string(height) + ")"};
-  if (width > max_image_bytes / height / channels)
-    throw data_error{file, "image is " + std::to_string(width) + "x" + std::to_string(height) +
-                               " pixels, more than the decoder accepts (1 GiB decoded)"};
+  check_image_size(file, width, height, channels);
   p.width = width;
   p.height = height;
   p.channels = channels;

@@ -26,6 +26,7 @@ struct png_session {
   const unsigned char* data = nullptr;
   std::size_t size = 0;
   std::size_t offset = 0;
+  std::size_t stored_bits = 0;  // per pixel, as the file stores it (before expansion)
   char message[256] = {};
 };
 static_assert(std::is_trivially_destructible_v<png_session>);
@@ -51,6 +52,7 @@ inline bool read_png_header(png_session& s) {
   if (setjmp(png_jmpbuf(s.png))) return false;
   png_set_read_fn(s.png, &s, png_on_read);
   png_read_info(s.png, s.info);
+  s.stored_bits = std::size_t{png_get_bit_depth(s.png, s.info)} * png_get_channels(s.png, s.info);
   png_set_expand(s.png);  // palette to RGB, 1/2/4-bit gray to 8 bits
 #ifdef PNG_READ_SCALE_16_TO_8_SUPPORTED
   png_set_scale_16(s.png);
@@ -93,9 +95,19 @@ inline pixels decode_png(const unsigned char* data, std::size_t size,
   const std::size_t channels = png_get_channels(s.png, s.info);
   if (png_get_bit_depth(s.png, s.info) != 8 || (channels != 1 && channels != 3))
     throw data_error{file, "unsupported PNG layout (" + std::to_string(channels) + " channels)"};
+  const std::size_t width = png_get_image_width(s.png, s.info);
+  const std::size_t height = png_get_image_height(s.png, s.info);
+  detail::check_image_size(file, width, height, channels);
+  // The rows as stored need at least width * height * stored_bits / 8 inflated bytes, which
+  // the file's compressed bytes (fewer than `size`) must be able to hold.
+  const std::size_t stored_bytes = width * height / 8 * s.stored_bits;
+  if (stored_bytes / detail::deflate_max_ratio >= size)
+    throw data_error{file, "bad PNG: header claims " + detail::size_text(width, height) + " (" +
+                               std::to_string(stored_bytes) + " bytes of rows), more than " +
+                               std::to_string(size) +
+                               " bytes of PNG can hold (deflate expands at most 1032-fold)"};
   pixels p;
-  detail::allocate(p, file, png_get_image_width(s.png, s.info), png_get_image_height(s.png, s.info),
-                   channels);
+  detail::allocate(p, file, width, height, channels);
   if (png_get_rowbytes(s.png, s.info) != p.width * channels)
     throw data_error{file, "unexpected PNG row size"};
   std::vector<png_bytep> rows(p.height);

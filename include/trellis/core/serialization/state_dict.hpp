@@ -119,17 +119,18 @@ inline state_dict read_state_dict(const std::filesystem::path& file) {
       if (size > 0) std::memcpy(storage.data_ptr(), data.get(), size);
       return storage;
     };
-    pickle::reader reader({static_cast<const char*>(pickle_data.get()), pickle_size}, load);
+    pickle::reader reader({static_cast<const char*>(pickle_data.get()), pickle_size});
     auto root = reader.run();
     auto* entries = std::get_if<pickle::dict>(&root->v);
     if (!entries) throw std::runtime_error("the file holds no dict of tensors");
+    pickle::tensor_maker make_tensor{load};
     state_dict out;
     for (const auto& [key, value] : entries->items) {
       auto* name = std::get_if<std::string>(&key->v);
       if (!name) throw std::runtime_error("a key of the dict is not a string");
-      auto* tensor = std::get_if<torch::Tensor>(&value->v);
+      auto* tensor = std::get_if<pickle::tensor_ref>(&value->v);
       if (!tensor) throw state_dict_error(source, *name, "entry '" + *name + "' is not a tensor");
-      out.insert(*name, *tensor);
+      out.insert(*name, make_tensor(*tensor));
     }
     return out;
   } catch (const state_dict_error&) {
