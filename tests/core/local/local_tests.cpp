@@ -220,7 +220,7 @@ TEST_CASE("torchrun --no-python runs the worker with the agent's store", "[torch
 }
 
 TEST_CASE("a killed rank stops the job, is named, and leaves no process behind", "[fault]") {
-  job j("two_epochs", {}, {"--set=dataset.subset=60000"});
+  job j("two_epochs", {}, {"--set=dataset.subset=0"});
   const int rank0 = training_rank_pid(j, 0, 120s);
   const int rank1 = training_rank_pid(j, 1, 120s);
   const auto killed_at = std::chrono::steady_clock::now();
@@ -239,7 +239,7 @@ TEST_CASE("a killed rank stops the job, is named, and leaves no process behind",
 
 TEST_CASE("per_node: a killed rank is named by its global rank, through its node's launcher",
           "[fault]") {
-  job j("per_node", {}, {"--set=dataset.subset=60000"});
+  job j("per_node", {}, {"--set=dataset.subset=0"});
   std::vector<int> ranks;
   for (int r = 0; r < 4; ++r) ranks.push_back(training_rank_pid(j, r, 120s));
   REQUIRE(::kill(ranks[3], SIGKILL) == 0);  // node 1's second rank
@@ -252,7 +252,7 @@ TEST_CASE("per_node: a killed rank is named by its global rank, through its node
 }
 
 TEST_CASE("Ctrl-C stops every rank", "[interrupt]") {
-  job j("two_epochs", {}, {"--set=dataset.subset=60000"});
+  job j("two_epochs", {}, {"--set=dataset.subset=0"});
   const int rank0 = training_rank_pid(j, 0, 120s);
   const int rank1 = training_rank_pid(j, 1, 120s);
   j.driver.signal_group(SIGINT);  // the ranks run in process groups of their own
