@@ -92,9 +92,10 @@ inline std::string register_fashion_base(const fs::path& workspace) {
               "torch.save(dict(m.state_dict()), sys.argv[1])\n",
               file.string()},
              workspace.parent_path() / "fashion-base-python.log");
-  run_to_end({TRELLIS_CLI, "--workspace=" + workspace.string(), "models", "import", "fashion-base",
-              "--file=" + file.string(), "--model=resnet18", "--classes=5", "--input-shape=1,28,28"},
-             workspace.parent_path() / "fashion-base-import.log");
+  run_to_end(
+      {TRELLIS_CLI, "--workspace=" + workspace.string(), "models", "import", "fashion-base",
+       "--file=" + file.string(), "--model=resnet18", "--classes=5", "--input-shape=1,28,28"},
+      workspace.parent_path() / "fashion-base-import.log");
   const auto card = trellis_json(workspace, {"models", "show", "fashion-base:1"});
   for (const auto& f : card["files"])
     if (f["path"] == "model.pt") return f["sha256"];

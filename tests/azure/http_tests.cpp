@@ -269,9 +269,10 @@ TEST_CASE("the MLflow client logs metrics one by one and in batches, and reads t
                     Catch::Contains("HTTP 401") && !Catch::Contains("wrong-token-value"));
 }
 
-TEST_CASE("rank 0's forwarder sends the trainer's metrics while training goes on, each rank's "
-          "values under a key of their own",
-          "[mlflow]") {
+TEST_CASE(
+    "rank 0's forwarder sends the trainer's metrics while training goes on, each rank's "
+    "values under a key of their own",
+    "[mlflow]") {
   emulator emu(azure_test::work_dir("mlflow-forwarder"));
   const std::string run_id = new_mlflow_run(emu);
   const std::string tracking = emu.base() + "/mlflow/v1.0" + emulator::workspace_path();
@@ -289,8 +290,9 @@ TEST_CASE("rank 0's forwarder sends the trainer's metrics while training goes on
       std::this_thread::sleep_for(std::chrono::milliseconds{50});
     const auto early = logged();
     REQUIRE(early.size() == 2);
-    CHECK(early[0] == json({{"key", "train_loss"}, {"value", 0.25}, {"step", 5},
-                            {"timestamp", 1700000000500}}));
+    CHECK(
+        early[0] ==
+        json({{"key", "train_loss"}, {"value", 0.25}, {"step", 5}, {"timestamp", 1700000000500}}));
     CHECK(early[1]["key"] == "images_per_s/rank_1");
     for (int step = 6; step < 1206; ++step) sink({"train_loss", step, 2, 0, 1.0 / step, 1.7e9});
     forwarder->close();

@@ -5,9 +5,8 @@
 // process (Gloo) with Azure's environment contract. The run is recorded in the local workspace;
 // 429/503 answers are retried; a failing rank fails the run with its log; Ctrl-C cancels the job;
 // no secret appears in any output, log or written file.
-#include <signal.h>
-
 #include <fmt/format.h>
+#include <signal.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -201,9 +200,10 @@ TEST_CASE("a rank that fails in the job fails the run, with that rank's log", "[
   azure_test::register_fashion_base(dir / "ws");
   emulator emu(dir / "emulator", job_emulator());
   // Node 1's copy of the training images is damaged: rank 1 cannot decode them.
-  emu.faults({{"jobs",
-               {{"corrupt",
-                 {{"node", 1}, {"path", "tests/azure/data/transfer/data/fashion-target/train"}}}}}});
+  emu.faults(
+      {{"jobs",
+        {{"corrupt",
+          {{"node", 1}, {"path", "tests/azure/data/transfer/data/fashion-target/train"}}}}}});
   auto d = azure_test::transfer_driver(dir, emu.driver_env());
   const auto status = d.wait(840s);
   const auto out = d.output();
@@ -214,8 +214,8 @@ TEST_CASE("a rank that fails in the job fails the run, with that rank's log", "[
   CHECK(state["jobs"][job]["status"] == "Failed");
   CHECK_THAT(out, Catch::Contains("ended Failed: Execution failed") &&
                       Catch::Contains("[trellis] rank 1 failed; its log is"));
-  CHECK_THAT(out, Catch::Contains("[trellis] rank 1: error:") &&
-                      Catch::Contains("fashion-target/train/"));
+  CHECK_THAT(
+      out, Catch::Contains("[trellis] rank 1: error:") && Catch::Contains("fashion-target/train/"));
   CHECK_FALSE(state["models"].contains("fashion-transfer:1"));
   CHECK(azure_test::processes_under(state["jobs"][job]["folder"].get<std::string>())
             .empty());  // rank 0 stopped too

@@ -1,7 +1,8 @@
 // What the Azure driver does before any job runs: --dry-run writes every request body (checked
 // against Azure's schemas) and a job.yml, for a pipeline with a custom environment and for
 // examples/transfer_learning.cpp with its transfer_from source, without any network; refused
-// credentials and a missing workspace stop the driver with a clear message.
+// credentials and a missing workspace stop the driver with a clear message, before any run is
+// recorded; a request refused once the run is recorded fails it, naming the request.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -27,7 +28,8 @@ void validate_bodies(const fs::path& dir, const fs::path& out,
   const fs::path bodies = dir / "bodies";
   fs::create_directories(bodies);
   for (const auto& [file, resource] : files)
-    fs::copy_file(out / file, bodies / (resource + "__" + fs::path{file}.stem().string() + ".json"));
+    fs::copy_file(out / file,
+                  bodies / (resource + "__" + fs::path{file}.stem().string() + ".json"));
   const auto run =
       azure_test::run_python({std::string{TRELLIS_AZURE_TEST_DIR} + "/validate_bodies.py",
                               std::string{TRELLIS_AZURE_TEST_DIR} + "/spec/2025-09-01",
@@ -135,13 +137,15 @@ TEST_CASE("refused credentials and a missing workspace stop the driver with a cl
     CHECK_THAT(d.output(),
                Catch::Contains(
                    "Azure ML workspace 'elsewhere' was not found in resource group 'trellis-rg'"));
+    CHECK(azure_test::run_id_in(d.output()).empty());  // no run was recorded
   }
   CHECK(emu.state()["jobs"].empty());
 }
 
-TEST_CASE("--dry-run of examples/transfer_learning writes the bodies that carry its transfer_from "
-          "source, and job.yml mounts it",
-          "[dry_run]") {
+TEST_CASE(
+    "--dry-run of examples/transfer_learning writes the bodies that carry its transfer_from "
+    "source, and job.yml mounts it",
+    "[dry_run]") {
   const auto dir = azure_test::work_dir("dry-run-transfer");
   const auto sha256 = azure_test::register_fashion_base(dir / "ws");
   auto d = azure_test::transfer_driver(
@@ -163,7 +167,8 @@ TEST_CASE("--dry-run of examples/transfer_learning writes the bodies that carry 
   CHECK_THAT(job["command"].get<std::string>(),
              Catch::StartsWith("bash backends/azure/job.sh --target transfer_learning "
                                "--model-output ${{outputs.model}} --transfer-from "
-                               "${{inputs.transfer_from}} --data " + data + " --") &&
+                               "${{inputs.transfer_from}} --data " +
+                               data + " --") &&
                  Catch::EndsWith("--set=dataset.root=" + data));
   CHECK(job["computeId"].get<std::string>().ends_with("/computes/gpu-cluster"));
   CHECK_THAT(job["environmentId"].get<std::string>(),
@@ -183,10 +188,10 @@ TEST_CASE("--dry-run of examples/transfer_learning writes the bodies that carry 
 
   // az ml job create uploads the registry's file itself.
   const auto yml = read_file(out / "job.yml");
-  CHECK_THAT(yml, Catch::Contains("inputs:\n  transfer_from:\n    type: custom_model\n    path: \"" +
-                                  (d.workspace() / "models" / "fashion-base" / "1" / "model.pt")
-                                      .string() +
-                                  "\"\n    mode: ro_mount\n"));
+  CHECK_THAT(
+      yml, Catch::Contains("inputs:\n  transfer_from:\n    type: custom_model\n    path: \"" +
+                           (d.workspace() / "models" / "fashion-base" / "1" / "model.pt").string() +
+                           "\"\n    mode: ro_mount\n"));
   CHECK_THAT(yml, Catch::Contains("TRELLIS_TRANSFER_SHA256: \"" + sha256 + "\""));
 
   validate_bodies(dir, out,
@@ -195,4 +200,26 @@ TEST_CASE("--dry-run of examples/transfer_learning writes the bodies that carry 
                    {"transfer_model.json", "workspaces_models_versions"},
                    {"model.json", "workspaces_models_versions"},
                    {"compute.json", "workspaces_computes"}});
+}
+
+TEST_CASE("a request Azure refuses before the job is submitted fails the recorded run, naming it",
+          "[refused]") {
+  const auto dir = azure_test::work_dir("refused");
+  emulator emu(dir / "emulator");
+  emu.faults({{"responses",
+               {{{"method", "PUT"}, {"path", "/computes/"}, {"status", 400}, {"times", 1}}}}});
+  driver d(dir, emu.driver_env());
+  const auto status = d.wait(120s);
+  INFO(d.output());
+  CHECK(status.code == 1);
+  const std::string refusal =
+      "HTTP 400 on PUT computes/cpu-cluster: Injected: injected by the test";
+  CHECK_THAT(d.output(), Catch::Contains(refusal));
+  const auto run = azure_test::run_id_in(d.output());
+  REQUIRE(run == "azure-e2e_1");
+  const auto shown = azure_test::trellis_json(d.workspace(), {"runs", "show", run});
+  CHECK(shown["status"] == "Failed");
+  CHECK(shown["backend"] == "azure");
+  CHECK_THAT(shown["failure_reason"].get<std::string>(), Catch::Contains(refusal));
+  CHECK(emu.state()["jobs"].empty());
 }

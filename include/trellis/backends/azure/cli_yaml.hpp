@@ -56,11 +56,11 @@ inline std::string job_yaml(const submission& s, const std::string& code) {
     for (const auto& [name, input] : j.inputs.items()) {
       // transfer_from: the registry's file, which `az ml job create` uploads itself.
       const bool transfer = s.transfer && name == transfer_model::input;
-      y += fmt::format("  {}:\n    type: {}\n    path: {}\n    mode: {}\n", name,
-                       input.value("jobInputType", std::string{}),
-                       yaml_string(transfer ? s.transfer->file.string()
-                                            : input.value("uri", std::string{})),
-                       detail::cli_input_mode(input.value("mode", std::string{})));
+      y += fmt::format(
+          "  {}:\n    type: {}\n    path: {}\n    mode: {}\n", name,
+          input.value("jobInputType", std::string{}),
+          yaml_string(transfer ? s.transfer->file.string() : input.value("uri", std::string{})),
+          detail::cli_input_mode(input.value("mode", std::string{})));
     }
   }
   y += fmt::format("outputs:\n  {}:\n    type: custom_model\n    mode: upload\n", j.model_output);

@@ -1,7 +1,7 @@
-// The Azure backend's driver: plans the submission, authenticates, creates or finds the
-// environment, code, compute cluster and transfer_from source, then, as a run of the local
-// workspace (backends/recorded_run.hpp), submits the command job and follows it to its end
-// (Ctrl-C cancels it), downloads its outputs and registers the model, in Azure and locally.
+// The Azure backend's driver: plans the submission, authenticates and finds the workspace, then,
+// as a run of the local workspace (backends/recorded_run.hpp), creates or finds the environment,
+// code, compute cluster and transfer_from source, submits the command job and follows it to its
+// end (Ctrl-C cancels it), downloads its outputs and registers the model, in Azure and locally.
 #pragma once
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -14,10 +14,7 @@
 
 #include "trellis/backends/azure/arm_client.hpp"
 #include "trellis/backends/azure/job_run.hpp"
-#include "trellis/backends/azure/job_watch.hpp"
 #include "trellis/backends/azure/make_submission.hpp"
-#include "trellis/backends/azure/submit.hpp"
-#include "trellis/backends/azure/transfer_input.hpp"
 #include "trellis/backends/local/supervise.hpp"
 #include "trellis/backends/recorded_run.hpp"
 
@@ -51,21 +48,26 @@ int run_job(Pipeline& p, const plan::run_plan& plan, const cli::options& o) {
                               fmt::join(s.not_carried_out, ", ")));
 
     arm_client arm(http, cred, ws);
-    const auto plane = discover(arm);
-    const job_references ids{ensure_environment(arm, s.environment),
-                             ensure_code(arm, s.code, s.sources).id,
-                             ensure_compute(arm, s.compute, s.job.nodes, plane.location)};
-    if (s.transfer)
-      s.job.inputs[transfer_model::input] =
-          transfer_model::job_input(s.transfer->name, ensure_transfer_model(arm, *s.transfer).version);
-    if (local::interrupted) {
-      std::cerr << "[trellis] azure: interrupted before the job was submitted; no job runs\n";
-      return 130;
-    }
-    // From here on Ctrl-C does not abandon a request: the job is either created or not, and once
-    // it is, an interrupt becomes its cancel (job_watch).
-    http.abort = nullptr;
-    return run_recorded(p, plan, o, "azure", [&](const run_in_progress& run) {
+    const auto plane = discover(arm);  // a wrong workspace stops here, before any run is recorded
+    return run_recorded(p, plan, o, "azure", [&](const run_in_progress& run) -> job_ending {
+      job_references ids;
+      try {
+        ids = prepare_job(arm, plane, s);
+      } catch (const http_error& e) {
+        if (!local::interrupted) throw;
+        std::cerr << "[trellis] azure: interrupted: " << e.what() << "\n";
+      }
+      if (local::interrupted) {
+        std::cerr << "[trellis] azure: interrupted before the job was submitted; no job runs\n";
+        return {workspace::run_status::canceled,
+                130,
+                0,
+                "interrupted (Ctrl-C) before the Azure ML job was submitted",
+                {}};
+      }
+      // From here on Ctrl-C does not abandon a request: the job is either created or not, and
+      // once it is, an interrupt becomes its cancel (job_watch).
+      http.abort = nullptr;
       return run_in_azure(arm, plane, s, ids, run);
     });
   } catch (const http_error& e) {

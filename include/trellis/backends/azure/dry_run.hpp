@@ -55,9 +55,10 @@ bool write_dry_run(const Pipeline& p, const plan::run_plan& plan, const cli::opt
                s.job.body(environment_id, id(s.code.relative()), id(s.compute.relative())));
     if (s.model) write_json("model.json", s.model->body(s.job.name, s.job.model_output));
     // The transfer_from source's file, unless Azure already has a version with its SHA-256.
-    const auto transfer_uri = s.transfer ? fmt::format(
-        "https://<storage-account>.blob.core.windows.net/<container>/{}", s.transfer->files.version)
-                                         : std::string{};
+    const auto transfer_uri =
+        s.transfer ? fmt::format("https://<storage-account>.blob.core.windows.net/<container>/{}",
+                                 s.transfer->files.version)
+                   : std::string{};
     if (s.transfer) {
       write_json("transfer_code.json", s.transfer->files.body(transfer_uri));
       write_json("transfer_model.json", s.transfer->body(transfer_uri));

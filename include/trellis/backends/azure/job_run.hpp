@@ -1,8 +1,9 @@
-// run_in_azure: the job of an Azure run, as the workspace records it (backends/recorded_run.hpp):
-// the command job submitted, tagged with the run's id, and followed to its end with its Studio
-// page as the run's link; once it completed, its logs and outputs/ are in the run folder as a
-// local run leaves them (metrics.jsonl, which job.sh has rank 0 put under outputs/, moved to the
-// folder's top, where the run monitor indexes it), and its model version is registered in Azure.
+// The job of an Azure run, as the workspace records it (backends/recorded_run.hpp): prepare_job
+// creates or finds what the job refers to; run_in_azure submits it, tagged with the run's id, and
+// follows it to its end with its Studio page as the run's link. Once it completed, its logs and
+// outputs/ are in the run folder as a local run leaves them (metrics.jsonl, which job.sh has
+// rank 0 put under outputs/, moved to the folder's top, where the run monitor indexes it), and
+// its model version is registered in Azure.
 #pragma once
 #include <fmt/format.h>
 
@@ -17,6 +18,7 @@
 #include "trellis/backends/azure/make_submission.hpp"
 #include "trellis/backends/azure/register_model.hpp"
 #include "trellis/backends/azure/submit.hpp"
+#include "trellis/backends/azure/transfer_input.hpp"
 #include "trellis/backends/local/log_stream.hpp"
 #include "trellis/backends/local/supervise.hpp"
 #include "trellis/backends/recorded_run.hpp"
@@ -28,6 +30,16 @@ namespace trellis::backends::azure {
 struct job_references {
   std::string environment, code, compute;
 };
+
+/// Creates or finds what the job refers to; the transfer_from source becomes its model input.
+inline job_references prepare_job(arm_client& arm, const data_plane& plane, submission& s) {
+  job_references ids{ensure_environment(arm, s.environment), ensure_code(arm, s.code, s.sources).id,
+                     ensure_compute(arm, s.compute, s.job.nodes, plane.location)};
+  if (s.transfer)
+    s.job.inputs[transfer_model::input] = transfer_model::job_input(
+        s.transfer->name, ensure_transfer_model(arm, *s.transfer).version);
+  return ids;
+}
 
 namespace detail {
 /// What a rank's log says went wrong ("[trellis] rank 1: error: <this>"), if it says.
@@ -45,7 +57,9 @@ inline job_ending failed_job(const job_watch& watch, const job_outcome& outcome,
                              const std::string& job, double seconds) {
   std::cerr << fmt::format("[trellis] azure: job {} ended {}{}\n", job, outcome.status,
                            outcome.error.empty() ? "" : ": " + outcome.error);
-  job_ending e{workspace::run_status::failed, 1, seconds,
+  job_ending e{workspace::run_status::failed,
+               1,
+               seconds,
                fmt::format("the Azure ML job ended {}{}", outcome.status,
                            outcome.error.empty() ? "" : ": " + outcome.error),
                {}};
@@ -85,15 +99,19 @@ inline job_ending run_in_azure(arm_client& arm, const data_plane& plane, submiss
     const bool here = local::interrupted != 0;
     std::cerr << fmt::format("[trellis] azure: job {} canceled{}\n", s.job.name,
                              here ? "" : " in Azure ML");
-    return {workspace::run_status::canceled, here ? 130 : 1, seconds(),
+    return {workspace::run_status::canceled,
+            here ? 130 : 1,
+            seconds(),
             here ? "interrupted (Ctrl-C): the Azure ML job was canceled"
                  : "the Azure ML job was canceled",
             {}};
   }
-  if (outcome.status != "Completed") return detail::failed_job(watch, outcome, s.job.name, seconds());
+  if (outcome.status != "Completed")
+    return detail::failed_job(watch, outcome, s.job.name, seconds());
 
   const auto files = watch.download_outputs();
-  detail::say(fmt::format("{} output file(s) downloaded to {}", files, run.folder.outputs().string()));
+  detail::say(
+      fmt::format("{} output file(s) downloaded to {}", files, run.folder.outputs().string()));
   // job.sh: rank 0's metrics.jsonl travels under outputs/; a run folder keeps it at its top.
   const auto metrics = run.folder.outputs() / "metrics.jsonl";
   if (std::filesystem::exists(metrics))

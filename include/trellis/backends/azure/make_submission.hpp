@@ -160,7 +160,8 @@ pipeline_inputs inputs_of(const Pipeline& p) {
           "{}x{}x{}", V::data::shape::channels, V::data::shape::height, V::data::shape::width);
     m.properties["trellis.format"] = "torch state_dict (model.pt)";
     if constexpr (V::has_export)
-      m.properties["trellis.onnx"] = std::string{to_std(get<stage_order::export_onnx>(p).file.view())};
+      m.properties["trellis.onnx"] =
+          std::string{to_std(get<stage_order::export_onnx>(p).file.view())};
     in.model = std::move(m);
   }
   return in;
@@ -240,11 +241,11 @@ inline submission make_submission(const pipeline_inputs& in, const plan::run_pla
     const std::string name = t.model.substr(0, t.model.rfind(':'));
     std::error_code ec;
     const auto bytes = fs::file_size(t.file, ec);
-    s.transfer = transfer_model{name, t.model, t.sha256, t.file,
-                                code_asset{detail::asset_name("trellis-model-" + name),
-                                           t.sha256.substr(0, 16), 1, ec ? 0 : bytes,
-                                           "model.pt of " + t.model +
-                                               " for transfer_from, uploaded by trellis"}};
+    s.transfer = transfer_model{
+        name, t.model, t.sha256, t.file,
+        code_asset{detail::asset_name("trellis-model-" + name), t.sha256.substr(0, 16), 1,
+                   ec ? 0 : bytes,
+                   "model.pt of " + t.model + " for transfer_from, uploaded by trellis"}};
     job.inputs[transfer_model::input] = transfer_model::job_input(name, "<version>");
     job.environment_variables["TRELLIS_TRANSFER_SHA256"] = t.sha256;
     args.insert(args.end(),

@@ -5,6 +5,8 @@
 // (images_per_s/rank_1: core::series_key). A batch that cannot be sent is reported and dropped;
 // the run's metrics.jsonl keeps every value.
 #pragma once
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -18,8 +20,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "trellis/backends/azure/mlflow_client.hpp"
 #include "trellis/core/train/metric_record.hpp"

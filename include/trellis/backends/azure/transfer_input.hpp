@@ -24,15 +24,15 @@ inline registered_model ensure_transfer_model(arm_client& arm, const transfer_mo
     return *found;
   }
   const auto bytes = std::filesystem::file_size(t.file);
-  const snapshot file{t.file.parent_path(), {{t.file, "model.pt", bytes}}, {}, bytes,
-                      t.files.version};
+  const snapshot file{
+      t.file.parent_path(), {{t.file, "model.pt", bytes}}, {}, bytes, t.files.version};
   const auto code = ensure_code(arm, t.files, file);
   if (code.uri.empty())
-    throw std::runtime_error(fmt::format("code {}:{} names no folder (codeUri)", t.files.name,
-                                         t.files.version));
+    throw std::runtime_error(
+        fmt::format("code {}:{} names no folder (codeUri)", t.files.name, t.files.version));
   auto model = put_next_version(arm, t.name, t.body(code.uri));
-  detail::say(fmt::format("transfer_from {}: model.pt registered as model {}", t.local_ref,
-                          model.ref()));
+  detail::say(
+      fmt::format("transfer_from {}: model.pt registered as model {}", t.local_ref, model.ref()));
   return model;
 }
 
