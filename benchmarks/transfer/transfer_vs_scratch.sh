@@ -6,12 +6,14 @@
 # from-scratch run's best, and of its test accuracy. Needs fashion-base registered in WORKSPACE
 # (the main job's pretrain does it) and data/fashion-target (build/bin/prepare_fashion).
 # usage: benchmarks/transfer/transfer_vs_scratch.sh [WORKSPACE] [SEEDS...]   (from the repo root)
+# BENCH_ARGS adds arguments to every run, e.g. BENCH_ARGS=--set=distributed.master_port=29611.
 set -euo pipefail
 workspace=${1:-trellis-workspace}
 shift || true
 seeds=("$@")
 [ ${#seeds[@]} -gt 0 ] || seeds=(1 2 3)
 build=${BUILD:-build}
+read -r -a extra <<<"${BENCH_ARGS:-}"
 trellis="$build/bin/trellis --workspace=$workspace"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -19,7 +21,7 @@ trap 'rm -f "$log"' EXIT
 run() {  # label, program, settings...: runs it, prints the run id
   local label=$1 program=$2
   shift 2
-  if ! "$build/examples/$program" --backend=local --workspace="$workspace" --tag=benchmark="$label" "$@" >"$log" 2>&1; then
+  if ! "$build/examples/$program" --backend=local --workspace="$workspace" --tag=benchmark="$label" "${extra[@]}" "$@" >"$log" 2>&1; then
     echo "transfer_vs_scratch: $label failed:" >&2
     tail -n 20 "$log" >&2
     exit 1
