@@ -313,10 +313,35 @@ TEST_CASE("local::cuda: one rank on its GPU over NCCL trains and learns", "[.cud
 TEST_CASE("a 2-rank run is recorded, with its metrics once each and in step order",
           "[workspace]") {
   job j("two_epochs", {}, {"--tag=purpose=test"});
+  const fs::path workspace = j.dir / "ws";
+  // `trellis runs logs --follow`, started while the run goes on, ends with it and misses nothing.
+  training_rank_pid(j, 0, 120s);
+  const fs::path followed = j.dir / "follow.log";
+  auto follow = process::child::spawn({{TRELLIS_CLI, "--workspace=" + workspace.string(), "runs",
+                                        "logs", "local-test_1", "--follow"},
+                                       {},
+                                       followed,
+                                       false});
   const auto status = j.wait(300s);
   INFO(j.out());
   REQUIRE(status.success());
-  const fs::path workspace = j.dir / "ws";
+  const auto follow_deadline = std::chrono::steady_clock::now() + 30s;
+  while (!follow.try_wait() && std::chrono::steady_clock::now() < follow_deadline)
+    std::this_thread::sleep_for(50ms);
+  REQUIRE(follow.status());
+  CHECK(follow.status()->success());
+  CHECK(read_text(followed) == j.rank_log(0));
+  const auto rank1 = run_captured({{TRELLIS_CLI, "--workspace=" + workspace.string(), "runs",
+                                    "logs", "local-test_1", "--rank=1"},
+                                   {},
+                                   j.dir / "rank1.log",
+                                   false});
+  CHECK(rank1.output == j.rank_log(1));
+  const auto experiments = trellis_json(workspace, {"experiments", "list"});
+  REQUIRE(experiments.size() == 1);
+  CHECK(experiments[0]["name"] == "local-test");
+  CHECK(experiments[0]["runs"] == 1);
+  CHECK(trellis_json(workspace, {"runs", "list"})[0]["status"] == "Completed");
   const auto run = trellis_json(workspace, {"runs", "show", "local-test_1"});
   CHECK(run["status"] == "Completed");
   CHECK(run["backend"] == "local");
@@ -326,6 +351,13 @@ TEST_CASE("a 2-rank run is recorded, with its metrics once each and in step orde
   CHECK(run["settings"]["train"]["lr"] == 2e-3);
   CHECK(run["plan"]["topology"]["world_size"] == 2);
   CHECK(run["final_metrics"]["val_accuracy"].get<double>() > 0.3);
+  // The run's results page, written when it completed, with its charts inline.
+  REQUIRE(run["results_page"].is_string());
+  CHECK(fs::path(run["results_page"].get<std::string>()) == j.run() / "results.html");
+  const auto page = read_text(j.run() / "results.html");
+  CHECK(page.find("local-test_1") != std::string::npos);
+  CHECK(page.find("<svg") != std::string::npos);
+  CHECK(page.find("<script src") == std::string::npos);  // offline: nothing fetched
 
   const auto metrics = trellis_json(workspace, {"runs", "metrics", "local-test_1"});
   std::set<std::tuple<std::string, std::int64_t, std::int64_t>> seen;
