@@ -27,6 +27,11 @@ set(beside_headers ".")  # anything else, e.g. workspace/
 set(beside_never "^backends")
 set(beside_rule "only backends/ includes backends/")
 
+# Crossings not yet undone, each named (header>included): the rank's rendezvous resolves
+# MASTER_ADDR and tests its port with the plan's POSIX-only code, and main.hpp ties a rank's
+# life to its driver before the backend runs. Both are to move behind the backends.
+set(crossings "core/ddp/store.hpp>plan/address.hpp" "main.hpp>core/process/parent_death.hpp")
+
 file(GLOB_RECURSE headers RELATIVE ${ROOT}/include/trellis ${ROOT}/include/trellis/*.hpp)
 set(problems "")
 foreach(header IN LISTS headers)
@@ -46,6 +51,9 @@ foreach(header IN LISTS headers)
     else()
       set(path "${included}")
       set(allowed "${${layer}_others}")
+    endif()
+    if("${header}>${path}" IN_LIST crossings)
+      continue()
     endif()
     if((NOT allowed STREQUAL "" AND NOT path MATCHES "${allowed}") OR
        (NOT "${${layer}_never}" STREQUAL "" AND included MATCHES "^trellis/" AND path MATCHES "${${layer}_never}"))

@@ -26,4 +26,12 @@ struct pipeline_checks {
   static constexpr bool available = false;
 };
 
+/// Specialized by trellis/backends/local.hpp: `static void apply(cli::options&)` turns
+/// --resume RUN_ID into the settings that run was recorded with, ahead of the command line's
+/// own --set (of which it allows only those that cannot change what is trained).
+template <class Pipeline>
+struct resume_support {
+  static constexpr bool available = false;
+};
+
 }  // namespace trellis

@@ -1,7 +1,7 @@
 // trellis::main: the command line every pipeline program shares. As the driver it parses the
-// options, applies --set, plans and checks the run against this machine, then either writes
-// the plan (--dry-run) or hands it to the backend; as a worker (rank variables set) it runs
-// its rank.
+// options, applies --set (after a resumed run's recorded settings), plans and checks the run
+// against this machine, then either writes the plan (--dry-run) or hands it to the backend; as
+// a worker (rank variables set) or node launcher it first ties its life to the driver's.
 #pragma once
 #include <cstdlib>
 #include <exception>
@@ -14,6 +14,7 @@
 #include "trellis/backend.hpp"
 #include "trellis/cli/options.hpp"
 #include "trellis/cli/settings.hpp"
+#include "trellis/core/process/parent_death.hpp"
 #include "trellis/pipeline.hpp"
 #include "trellis/plan/make_plan.hpp"
 #include "trellis/plan/write_plan.hpp"
@@ -64,20 +65,31 @@ template <class Pipeline>
 int main(Pipeline p, int argc, char** argv) {
   cli::options o;
   o.program = cli::program_name(argc, argv);
+  const bool worker = detail::rank_environment_present(), launcher = detail::node_launcher_present();
+  if (worker || launcher) core::process::die_with_driver();
   try {
     o = cli::parse_options(argc, argv);
     if (o.help) {
       std::cout << cli::usage(o);
       return 0;
     }
+    if (!o.resume.empty() && !worker && !launcher) {
+      if constexpr (resume_support<Pipeline>::available)
+        resume_support<Pipeline>::apply(o);
+      else
+        throw cli::usage_error("--resume needs the local backend; include <trellis/backends/local.hpp>");
+    }
     for (const auto& s : o.settings) cli::apply_setting(p, s);
-    if (detail::rank_environment_present())
-      return detail::run_with<worker_role>("the training core", "trellis/backends/local.hpp", p,
-                                           plan::run_plan{}, o);
-    if (detail::node_launcher_present())
+    // A launcher first: under mpirun it has the rank variables of the rank it keeps.
+    if (launcher)
       return detail::run_with<node_launcher_role>("the local backend", "trellis/backends/local.hpp", p,
                                                   plan::run_plan{}, o);
+    if (worker)
+      return detail::run_with<worker_role>("the training core", "trellis/backends/local.hpp", p,
+                                           plan::run_plan{}, o);
     auto plan = plan::make_plan(p, o);
+    if (!o.resume.empty() && plan.backend != "local")
+      throw cli::usage_error("--resume continues a run of the local backend, not of " + plan.backend);
     if constexpr (pipeline_checks<Pipeline>::available) pipeline_checks<Pipeline>::add(p, plan, o);
     if (o.dry_run) {
       const std::filesystem::path file = std::filesystem::path{o.workspace} / "dry-run" / "plan.json";

@@ -56,6 +56,14 @@ TEST_CASE("options: mistakes are usage errors that say what is wrong") {
   CHECK_THROWS_WITH(parse({"--tag", "novalue"}), Catch::Contains("--tag novalue: expected key=value"));
 }
 
+TEST_CASE("--resume names the run to continue") {
+  CHECK(parse({"--resume", "fashion_3"}).resume == "fashion_3");
+  CHECK(parse({"--resume=fashion_3"}).resume == "fashion_3");
+  CHECK(parse({}).invoked_as == "/opt/bin/prog");
+  CHECK_THROWS_WITH(parse({"--resume="}), Catch::Contains("--resume needs the id of a run"));
+  CHECK_THROWS_WITH(parse({"--resume"}), Catch::Contains("--resume needs a value"));
+}
+
 TEST_CASE("--set changes run-time fields of every type") {
   auto p = sample();
   cli::apply_setting(p, "train.lr=0.25");
@@ -99,6 +107,15 @@ TEST_CASE("--set refuses what cannot change at run time") {
   CHECK_THAT(set_error(p, "distributed.master_port=70000"), Catch::Contains("out of range"));
   CHECK_THAT(set_error(p, "train.freeze_backbone=maybe"), Catch::Contains("expected true or false"));
   CHECK_THAT(set_error(p, "trainlr=1"), Catch::Contains("expected stage.field=value"));
+  // A field that the stage's type makes meaningless is refused, saying why.
+  auto adam_global = dataset<idx, classes<10>>{.root = "/data"} |
+                     train<models::small_cnn, adam, global_batch<64>>{};
+  CHECK_THAT(set_error(adam_global, "train.momentum=0.5"),
+             Catch::Contains("--set train.momentum: this pipeline does not use 'momentum': the "
+                             "optimizer has no momentum (sgd only)"));
+  CHECK_THAT(set_error(adam_global, "train.batch=0"),
+             Catch::Contains("--set train.batch: this pipeline does not use 'batch': "
+                             "global_batch<N> sets each rank's batch (N / world size)"));
   // A refused assignment leaves the value as it was.
   CHECK(get<stage_order::train>(p).lr == 0.1);
 }

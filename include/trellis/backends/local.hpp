@@ -6,6 +6,7 @@
 #include "trellis/backend.hpp"
 #include "trellis/backends/local/node_launcher.hpp"
 #include "trellis/backends/local/recorded_run.hpp"
+#include "trellis/backends/local/resume.hpp"
 #include "trellis/backends/local/worker.hpp"
 #include "trellis/backends/pipeline_checks.hpp"
 #include "trellis/main.hpp"
@@ -25,6 +26,20 @@ struct backend<worker_role, Pipeline> {
   static constexpr bool available = true;
   static int run(Pipeline& p, const plan::run_plan&, const cli::options& o) {
     return backends::local::run_worker(p, o);
+  }
+};
+
+template <class Pipeline>
+  requires(is_pipeline_v<Pipeline>)
+struct resume_support<Pipeline> {
+  static constexpr bool available = true;
+  static void apply(cli::options& o) {
+    workspace::workspace w(o.workspace);
+    const auto run = backends::local::resumable_run(w, o.resume);
+    o.settings = backends::local::resumed_settings(run, o.settings);
+    std::cout << fmt::format("[trellis] resuming run {} ({}{}) with its settings\n", run.id,
+                             workspace::name_of(run.status),
+                             run.failure_reason ? ": " + *run.failure_reason : std::string{});
   }
 };
 

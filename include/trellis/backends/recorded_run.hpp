@@ -1,9 +1,10 @@
 // run_recorded: a run from start to end as the workspace records it, whichever backend runs its
-// job (processes here, an Azure ML job): the run is created (folder, plan, settings, provenance,
-// tags), its metrics indexed and its heartbeat kept while the job runs, and its ending recorded:
-// Completed (export_onnx's file checked, the model registered when the pipeline says so, the
-// results page written and a summary printed), Failed (with the reason and the rank that failed)
-// or Canceled.
+// job (processes here, an Azure ML job): the run is created (folder with plan.json and
+// settings.json, the effective values; provenance, tags, the run it resumes), its metrics indexed
+// and its heartbeat kept while the job runs, and its ending recorded: Completed (export_onnx's
+// file checked, the model registered when the pipeline says so, the results page written and a
+// summary printed), Failed (with the reason and the rank that failed) or Canceled, which say how
+// to resume it when the backend can.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -17,10 +18,12 @@
 #include <nlohmann/json.hpp>
 
 #include "trellis/backends/export_model.hpp"
+#include "trellis/backends/local/resume.hpp"
 #include "trellis/backends/run_monitor.hpp"
 #include "trellis/backends/tool_command.hpp"
 #include "trellis/cli/options.hpp"
 #include "trellis/core/library_versions.hpp"
+#include "trellis/core/serialization/durable_file.hpp"
 #include "trellis/core/train/metric_record.hpp"
 #include "trellis/core/train/run_files.hpp"
 #include "trellis/pipeline.hpp"
@@ -40,6 +43,7 @@ struct job_ending {
   double seconds = 0;
   std::string reason;  ///< why it failed or was canceled
   std::optional<std::int64_t> failing_rank;
+  bool resumable = false;  ///< --resume can continue it from its last checkpoint
 };
 
 /// What a backend's job sees of its run: the record (id, folder) and the workspace that holds it.
@@ -55,6 +59,13 @@ struct run_in_progress {
 };
 
 namespace detail {
+/// How to run this program again to resume `run_id`.
+inline std::string resume_command(const cli::options& o, const std::string& run_id) {
+  return o.invoked_as +
+         (o.workspace != cli::options{}.workspace ? " --workspace=" + o.workspace : "") +
+         " --resume " + run_id;
+}
+
 inline std::map<std::string, std::string> run_tags(const cli::options& o) {
   std::map<std::string, std::string> tags;
   for (const auto& t : o.tags) tags[t.substr(0, t.find('='))] = t.substr(t.find('=') + 1);
@@ -150,17 +161,33 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
                              "Failed\n",
                              id);
   const auto versions = core::current_library_versions();
+  const std::string plan_json = plan::plan_json(p, plan), settings = plan::settings_json(p);
+  // --resume: a run of this workspace that only the local backend can have left (it says so).
+  std::optional<ws::run_record> resumed;
+  if (!o.resume.empty()) {
+    resumed = local::resumable_run(w, o.resume);
+    local::check_same_stages(*resumed, plan_json);
+  }
   const auto run = ws::create_run(
       w.db(), w.root(),
-      {std::string{plan::to_std(V::trn::facts.experiment)}, backend, plan::plan_json(p, plan),
-       plan::settings_json(p),
+      {std::string{plan::to_std(V::trn::facts.experiment)}, backend, plan_json, settings,
        ws::collect_provenance(versions.torch, versions.cuda, versions.nccl),
-       detail::run_tags(o), std::nullopt});
+       detail::run_tags(o), resumed ? std::optional{resumed->id} : std::nullopt});
   // An ending recorded before stays: finish_run changes only a run that has not ended.
   try {
     const ws::run_folder folder{run.id, run.folder};
+    core::replace_file(folder.root / "plan.json", plan_json + '\n');
+    core::replace_file(folder.root / "settings.json", settings + '\n');
     std::cout << plan::plan_summary(plan)
               << fmt::format("run {} in {}\n", run.id, folder.root.string()) << std::flush;
+    if (resumed)
+      std::cout << (local::carry_over(resumed->folder, folder.root)
+                        ? fmt::format("[trellis] run {} resumes run {} from its last checkpoint\n",
+                                      run.id, resumed->id)
+                        : fmt::format("[trellis] run {} resumes run {}, which left no checkpoint: "
+                                      "it starts at epoch 1\n",
+                                      run.id, resumed->id))
+                << std::flush;
 
     // The data the model will learn from, fingerprinted before it trains.
     std::optional<std::string> fingerprint;
@@ -183,11 +210,17 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
     }
     if (ending.status == ws::run_status::canceled) {
       ws::finish_run(w.db(), run.id, ws::run_status::canceled, ending.reason);
+      if (ending.resumable)
+        std::cerr << fmt::format("[trellis] resume it with: {}\n",
+                                 detail::resume_command(o, run.id));
       return ending.exit_code;
     }
     if (ending.status != ws::run_status::completed) {
       ws::finish_run(w.db(), run.id, ws::run_status::failed, ending.reason, ending.failing_rank);
       std::cerr << fmt::format("[trellis] see it with: {} runs show {}\n", tool_command(o), run.id);
+      if (ending.resumable)
+        std::cerr << fmt::format("[trellis] resume it from its last checkpoint with: {}\n",
+                                 detail::resume_command(o, run.id));
       return ending.exit_code;
     }
     return detail::conclude(p, plan, o, w, run, fingerprint, ending);

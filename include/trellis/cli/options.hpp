@@ -1,6 +1,6 @@
 // The command line every pipeline program shares: --help, --dry-run, --backend,
-// --workspace, --set key=value, and the Azure ML workspace flags. Parsing only; trellis::main
-// acts on the result.
+// --workspace, --set key=value, --tag key=value, --resume RUN_ID, and the Azure ML workspace
+// flags. Parsing only; trellis::main acts on the result.
 #pragma once
 #include <string>
 #include <string_view>
@@ -17,9 +17,11 @@ struct options {
   std::string workspace = "trellis-workspace";
   std::vector<std::string> settings;  ///< stage.field=value, in command-line order
   std::vector<std::string> tags;      ///< key=value, recorded with the run
+  std::string resume;                 ///< the run to continue from its last checkpoint
   /// The Azure ML workspace; each empty one is read from config.json.
   std::string azure_subscription, azure_resource_group, azure_workspace;
   std::string program = "pipeline";
+  std::string invoked_as = "pipeline";  ///< argv[0], for the commands a message suggests
 };
 
 /// The program's name as errors print it: argv[0] without its folder.
@@ -33,6 +35,7 @@ inline std::string program_name(int argc, const char* const* argv) {
 inline options parse_options(int argc, const char* const* argv) {
   options o;
   o.program = program_name(argc, argv);
+  if (argc > 0 && argv[0]) o.invoked_as = argv[0];
   auto take_value = [&](int& i, std::string_view arg, std::string_view flag) -> std::string {
     if (arg.size() > flag.size() && arg[flag.size()] == '=') return std::string{arg.substr(flag.size() + 1)};
     if (i + 1 >= argc) throw usage_error(std::string{flag} + " needs a value");
@@ -57,6 +60,9 @@ inline options parse_options(int argc, const char* const* argv) {
       if (o.workspace.empty()) throw usage_error("--workspace needs a folder");
     } else if (is_flag(arg, "--set")) {
       o.settings.push_back(take_value(i, arg, "--set"));
+    } else if (is_flag(arg, "--resume")) {
+      o.resume = take_value(i, arg, "--resume");
+      if (o.resume.empty()) throw usage_error("--resume needs the id of a run (trellis runs list)");
     } else if (is_flag(arg, "--tag")) {
       o.tags.push_back(take_value(i, arg, "--tag"));
       const auto eq = o.tags.back().find('=');
@@ -78,13 +84,15 @@ inline options parse_options(int argc, const char* const* argv) {
 inline std::string usage(const options& o) {
   return "usage: " + o.program +
          " [--dry-run] [--backend=local|azure] [--workspace=DIR] [--set stage.field=value]...\n"
-         "       [--tag key=value]...\n"
+         "       [--tag key=value]... [--resume RUN_ID]\n"
          "       [--subscription=ID] [--resource-group=NAME] [--azure-workspace=NAME]\n"
          "  --dry-run        check the plan against this machine, write it, start nothing\n"
          "  --backend        where ranks run (default: follows the compute target)\n"
          "  --workspace      run history and model registry folder (default trellis-workspace)\n"
          "  --set            change a run-time field, e.g. --set train.lr=0.01\n"
          "  --tag            a tag recorded with the run, e.g. --tag owner=vision\n"
+         "  --resume         continue a failed or interrupted run from its last checkpoint, with\n"
+         "                   its settings (a new run that records which one it resumes)\n"
          "  --subscription, --resource-group, --azure-workspace\n"
          "                   the Azure ML workspace (default: config.json here, in .azureml/ or a\n"
          "                   parent folder)\n";

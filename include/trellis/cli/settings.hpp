@@ -27,9 +27,10 @@ struct field_setter {
   std::string_view field, value, key;
   bool found = false, fixed_hit = false;
   std::string settable;  // for the "unknown field" message
+  std::string_view inapplicable_why;  // set when the field is one the stage's type makes moot
 
   template <class T>
-  void setting(text_view name, T& target) {
+  void setting(text_view name, T& target, const limits& = {}) {
     settable += (settable.empty() ? "" : ", ") + std::string{plan::to_std(name)};
     if (plan::to_std(name) != field) return;
     found = true;
@@ -43,6 +44,9 @@ struct field_setter {
   void fixed(text_view name, const T&) {
     if (plan::to_std(name) == field) fixed_hit = true;
   }
+  void inapplicable(text_view name, text_view why) {
+    if (plan::to_std(name) == field) inapplicable_why = plan::to_std(why);
+  }
 };
 }  // namespace detail
 
@@ -55,7 +59,7 @@ void apply_setting(Pipeline& pipeline, std::string_view assignment) {
     throw usage_error("--set " + std::string{assignment} + ": expected stage.field=value, e.g. train.lr=0.01");
   const auto key = assignment.substr(0, eq);
   const auto stage_name = key.substr(0, dot);
-  detail::field_setter setter{key.substr(dot + 1), assignment.substr(eq + 1), key, false, false, {}};
+  detail::field_setter setter{key.substr(dot + 1), assignment.substr(eq + 1), key, false, false, {}, {}};
 
   bool stage_found = false;
   std::string stages;
@@ -69,6 +73,10 @@ void apply_setting(Pipeline& pipeline, std::string_view assignment) {
   if (!stage_found)
     throw usage_error("--set " + std::string{key} + ": this pipeline has no stage '" +
                       std::string{stage_name} + "' (it has: " + stages + ")");
+  if (!setter.inapplicable_why.empty())
+    throw usage_error("--set " + std::string{key} + ": this pipeline does not use '" +
+                      std::string{setter.field} + "': " + std::string{setter.inapplicable_why} +
+                      " (run-time fields: " + setter.settable + ")");
   if (setter.fixed_hit)
     throw usage_error("--set " + std::string{key} + ": '" + std::string{setter.field} +
                       "' is fixed at compile time in the type of " + std::string{stage_name} +

@@ -1,13 +1,10 @@
-// What the plan needs to know about this machine: how many CUDA GPUs it exposes, whether a
-// TCP port is free, and whether a folder can be written. Plain POSIX; no CUDA runtime needed.
+// What the plan needs to know about this machine: how many CUDA GPUs it exposes and whether a
+// folder can be written (plan/address.hpp: the rendezvous address and port). Plain POSIX; no
+// CUDA runtime needed.
 #pragma once
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstddef>
-#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -33,19 +30,6 @@ inline std::size_t local_gpu_count() {
     return listed < devices ? listed : devices;
   }
   return devices;
-}
-
-/// True when nothing listens on addr:port (a bind succeeds).
-inline bool port_is_free(const std::string& addr, std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  if (::inet_pton(AF_INET, addr.c_str(), &sa.sin_addr) != 1) sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-  ::close(fd);
-  return free;
 }
 
 /// True when `dir` exists as a writable folder or could be created (nothing is created).

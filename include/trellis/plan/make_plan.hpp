@@ -1,20 +1,46 @@
 // make_plan: from a checked pipeline and the command line to a run plan: which backend,
-// the rank map, the collective, and the machine checks (dataset layout, GPUs, port,
-// workspace), all decided before any process or cloud resource starts.
+// the rank map, the collective, the effective per-rank batch, and the checks (settings within
+// their limits, dataset layout, GPUs, rendezvous address and port, workspace), all decided
+// before any process or cloud resource starts.
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <type_traits>
 
 #include "trellis/cli/options.hpp"
 #include "trellis/pipeline.hpp"
+#include "trellis/plan/address.hpp"
 #include "trellis/plan/dataset_layout.hpp"
 #include "trellis/plan/field_values.hpp"
 #include "trellis/plan/machine.hpp"
 #include "trellis/plan/run_plan.hpp"
+#include "trellis/plan/settings_check.hpp"
 
 namespace trellis::plan {
 
+/// A local run's rendezvous: master_addr resolves, within timeout_s, to an address of this
+/// machine (every rank runs here), and nobody listens on master_port there.
+inline void check_rendezvous(run_plan& plan) {
+  const auto host = resolve_host(plan.master_addr, std::chrono::seconds(plan.timeout_s));
+  const std::string where = plan.master_addr + ":" + std::to_string(plan.master_port);
+  machine_check address{"rendezvous.address", false, ""};
+  if (!host.ok())
+    address.detail = "distributed.master_addr '" + plan.master_addr + "' does not resolve: " +
+                     host.error + ". Fix: --set distributed.master_addr=127.0.0.1";
+  else if (!is_local_address(host))
+    address.detail = "distributed.master_addr '" + plan.master_addr + "' (" + host.text() +
+                     ") is not an address of this machine, where a local run starts every rank. "
+                     "Fix: --set distributed.master_addr=127.0.0.1";
+  else
+    address = {"rendezvous.address", true, "'" + plan.master_addr + "' is this machine (" + host.text() + ")"};
+  plan.checks.push_back(address);
+  if (!address.ok) return;
+  const bool free = port_is_free(host, plan.master_port);
+  plan.checks.push_back(
+      {"rendezvous.port", free,
+       where + (free ? " is free" : " is in use; choose another with --set distributed.master_port=N")});
+}
 
 /// The rank map: nodes x procs, node-major. Local runs put every node on this machine.
 inline void fill_ranks(run_plan& plan, bool use_gpus) {
@@ -47,6 +73,12 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
   plan.master_addr = to_std(dist->master_addr.view());
   plan.master_port = dist->master_port;
   plan.timeout_s = dist->timeout_s;
+  if constexpr (V::has_train) {
+    plan.batch_per_rank = V::trn::facts.has_global_batch
+                              ? V::trn::facts.global_batch / plan.world_size()
+                              : get<stage_order::train>(p).batch;
+  }
+  plan.checks.push_back(settings_check(p));
 
   const bool wants_nccl = V::uses_nccl;
   const std::size_t gpus_here = local_gpu_count();
@@ -88,14 +120,9 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
         plan.checks.push_back(check_image_folder_layout(root, V::data::facts.classes, data.val_split));
     }
   }
-  if (plan.backend == "local") {
-    if (plan.world_size() > 1)
-      plan.checks.push_back({"rendezvous.port", port_is_free(plan.master_addr, plan.master_port),
-                             plan.master_addr + ":" + std::to_string(plan.master_port) +
-                                 (port_is_free(plan.master_addr, plan.master_port)
-                                      ? " is free"
-                                      : " is in use; choose another with --set distributed.master_port=N")});
-  }
+  // A rendezvous check needs settings within their limits (a timeout_s of a year would wait).
+  if (plan.backend == "local" && plan.world_size() > 1 && plan.checks.front().ok)
+    check_rendezvous(plan);
   plan.checks.push_back({"workspace.writable", can_write_folder(o.workspace),
                          "'" + o.workspace + "'" +
                              (can_write_folder(o.workspace) ? " can be written" : " cannot be written")});

@@ -45,6 +45,8 @@ struct run_plan {
   std::string master_addr;
   std::uint16_t master_port = 0;
   std::size_t timeout_s = 0, nodes = 1, procs = 1, max_restarts = 0;
+  /// Samples per rank and micro-batch: train.batch, or global_batch<N> / world size.
+  std::size_t batch_per_rank = 0;
   std::string target;
   bool target_is_local = true;
   std::size_t gpus_per_node = 0;

@@ -21,11 +21,12 @@ struct json_fields {  // writes either the type's fields or the braces' fields o
     write_value(out, v);
   }
   template <class T>
-  void setting(text_view name, const T& v) {
+  void setting(text_view name, const T& v, const limits& = {}) {
     if (!settings) return;
     out.key(to_std(name));
     write_value(out, v);
   }
+  void inapplicable(text_view, text_view) {}  // not used: nothing to record
 };
 }  // namespace detail
 
@@ -62,6 +63,7 @@ std::string plan_json(const Pipeline& p, const run_plan& plan) {
   out.key("master_port").value(plan.master_port);
   out.key("timeout_s").value(plan.timeout_s);
   out.key("max_restarts").value(plan.max_restarts);
+  out.key("batch_per_rank").value(plan.batch_per_rank);
   out.end_object();
   out.key("ranks").begin_array();
   for (const auto& r : plan.ranks)
@@ -120,6 +122,9 @@ inline std::string plan_summary(const run_plan& plan) {
   s += "  topology  " + plan.framework + ", " + std::to_string(plan.nodes) + " node(s) x " +
        std::to_string(plan.procs) + " proc(s) = world size " + std::to_string(plan.world_size()) +
        ", " + plan.launch + " launch, " + plan.collective + "\n";
+  if (plan.batch_per_rank > 0)
+    s += "  batch     " + std::to_string(plan.batch_per_rank) + " per rank (" +
+         std::to_string(plan.batch_per_rank * plan.world_size()) + " over all ranks)\n";
   s += "  ranks    ";
   for (const auto& r : plan.ranks)
     s += " " + std::to_string(r.global_rank) + "@node" + std::to_string(r.node) + "/" + r.device;

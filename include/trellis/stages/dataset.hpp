@@ -77,21 +77,40 @@ struct dataset {
     f.fixed("classes", facts.classes);
     if constexpr (facts.static_shape)
       f.fixed("input_shape", dims{shape::channels, shape::height, shape::width});
-    f.setting("root", self.root);
-    f.setting("subset", self.subset);
+    f.setting("root", self.root, not_empty);
+    f.setting("subset", self.subset);  // the loader checks it against the samples there are
     f.setting("skip_corrupt", self.skip_corrupt);
-    f.setting("workers", self.workers);
-    f.setting("prefetch", self.prefetch);
-    f.setting("val_split", self.val_split);
+    f.setting("workers", self.workers, between(0, 256));
+    f.setting("prefetch", self.prefetch, between(1, 1024));
+    f.setting("val_split", self.val_split);  // the dataset's check: a fraction, or a count below the samples
     f.setting("split_seed", self.split_seed);
-    f.setting("transform.resize", self.transform.resize);
-    f.setting("transform.crop", self.transform.crop);
+    f.setting("transform.resize", self.transform.resize, between(0, 65536));
+    f.setting("transform.crop", self.transform.crop, between(0, 65536));
     f.setting("transform.random_crop", self.transform.random_crop);
     f.setting("transform.hflip", self.transform.hflip);
     f.setting("transform.gray_to_rgb", self.transform.gray_to_rgb);
     f.setting("transform.normalize", self.transform.normalize);
     f.setting("transform.mean", self.transform.mean);
-    f.setting("transform.std", self.transform.std);
+    f.setting("transform.std", self.transform.std, above(0));
+  }
+
+  /// Settings that each pass their limits but not together: what transforms make of an image
+  /// must fit input_shape<C, H, W>.
+  template <class Self, class Check>
+  static void relations(const Self& self, Check& c) {
+    const auto& t = self.transform;
+    if (t.resize > 0 && t.crop > t.resize)
+      c.refuse("transform.crop", t.crop, "exceeds transform.resize=", t.resize,
+               ", the shorter side it crops from");
+    if constexpr (facts.static_shape) {
+      if (t.crop > 0 && (t.crop != shape::height || t.crop != shape::width))
+        c.refuse("transform.crop", t.crop, "makes ", t.crop, "x", t.crop, " images, but input_shape<",
+                 shape::channels, ", ", shape::height, ", ", shape::width, "> needs ",
+                 shape::height, "x", shape::width);
+      if (t.gray_to_rgb && shape::channels != 3)
+        c.refuse("transform.gray_to_rgb", t.gray_to_rgb, "makes 3 channels, but input_shape<",
+                 shape::channels, ", ", shape::height, ", ", shape::width, "> has ", shape::channels);
+    }
   }
 };
 

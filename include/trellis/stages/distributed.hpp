@@ -69,9 +69,10 @@ struct distributed {
     f.fixed("max_restarts", facts.max_restarts);
     f.fixed("launch", launch::name);
     f.fixed("collective", collective::name);
-    f.setting("master_addr", self.master_addr);
-    f.setting("master_port", self.master_port);
-    f.setting("timeout_s", self.timeout_s);
+    // The plan resolves master_addr (and checks that a local run's is this machine's).
+    f.setting("master_addr", self.master_addr, not_empty);
+    f.setting("master_port", self.master_port, between(1, 65535));
+    f.setting("timeout_s", self.timeout_s, between(1, 86400));
   }
 };
 

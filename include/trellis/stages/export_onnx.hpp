@@ -44,7 +44,7 @@ struct export_onnx {
     f.fixed("opset", facts.opset);
     f.fixed("ir_version", std::size_t{8});
     f.fixed("dynamic_batch", facts.dynamic_batch);
-    f.setting("file", self.file);
+    f.setting("file", self.file, not_empty);
   }
 };
 

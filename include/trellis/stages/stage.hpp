@@ -1,10 +1,12 @@
 // What makes a type a pipeline stage: a keyword, its place in the fixed stage order, the
 // parameter kinds it accepts, requires and was given, its `facts` (one constant of compile-time
 // values, which rules and plan writers read, beginning with what its parameters break), and a
-// `fields` function listing compile-time values (`fixed`) and run-time values (`setting`).
+// `fields` function listing compile-time values (`fixed`), run-time values (`setting`, with the
+// limits they accept) and run-time values its parameters make meaningless (`inapplicable`).
 #pragma once
 #include <cstddef>
 
+#include "trellis/stages/limits.hpp"
 #include "trellis/text.hpp"
 
 namespace trellis {

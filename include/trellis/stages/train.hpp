@@ -44,6 +44,9 @@ constexpr bool logs_metric(text_view metric, const text_view* extra, std::size_t
 template <class SelectBest, class Logs>
 inline constexpr bool logs_best_metric_v = logs_metric(SelectBest::name, Logs::names, Logs::size);
 
+/// The learning-rate schedules a `train` accepts (core/train/schedule.hpp).
+inline constexpr text_view schedule_names[] = {"constant", "step", "cosine"};
+
 struct no_transfer final {
   using kind = kinds::transfer_from;
   static constexpr text_view name = "";
@@ -112,16 +115,24 @@ struct train {
     f.fixed("transfer_from", transfer::name);
     f.fixed("experiment", facts.experiment);
     f.fixed("select_best", facts.best_metric);
-    f.setting("lr", self.lr);
-    f.setting("batch", self.batch);
+    f.setting("lr", self.lr, at_least(0));
+    // global_batch<N> sets the batch of each rank (N / world size; the plan records it).
+    if constexpr (facts.has_global_batch)
+      f.inapplicable("batch", "global_batch<N> sets each rank's batch (N / world size)");
+    else
+      f.setting("batch", self.batch, between(1, 1 << 20));
     f.setting("seed", self.seed);
-    f.setting("momentum", self.momentum);
-    f.setting("weight_decay", self.weight_decay);
-    f.setting("schedule", self.schedule);
-    f.setting("accumulate", self.accumulate);
+    if constexpr (__is_same(optimizer, sgd))
+      f.setting("momentum", self.momentum, at_least_below(0, 1));
+    else
+      f.inapplicable("momentum", "the optimizer has no momentum (sgd only)");
+    f.setting("weight_decay", self.weight_decay, between(0, 1));
+    f.setting("schedule", self.schedule, one_of(schedule_names));
+    f.setting("accumulate", self.accumulate, between(1, 4096));
     f.setting("freeze_backbone", self.freeze_backbone);
-    if constexpr (!transfer::name.empty()) f.setting("transfer_version", self.transfer_version);
-    f.setting("threads", self.threads);
+    if constexpr (!transfer::name.empty())
+      f.setting("transfer_version", self.transfer_version, between(0, 1e9));
+    f.setting("threads", self.threads, between(0, 1024));
   }
 };
 

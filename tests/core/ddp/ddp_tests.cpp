@@ -451,6 +451,59 @@ TEST_CASE("DDP fault: a rank dies or stops mid-run; the others' collectives thro
   }
 }
 
+TEST_CASE("a MASTER_ADDR that does not resolve fails every rank within the collective timeout",
+          "[address]") {
+  const auto dir = work_dir("address");
+  std::vector<process::child> ranks;
+  for (int r = 0; r < 2; ++r)
+    ranks.push_back(process::child::spawn(
+        {{TRELLIS_DDP_WORKER, "--out=" + (dir / "unused.bin").string(), "--timeout-ms=3000"},
+         {{"MASTER_ADDR", "not.an.ip"}, {"MASTER_PORT", std::to_string(free_port())},
+          {"WORLD_SIZE", "2"}, {"RANK", std::to_string(r)}, {"LOCAL_RANK", std::to_string(r)}},
+         dir / ("rank_" + std::to_string(r) + ".log"),
+         false}));
+  const auto start = std::chrono::steady_clock::now();
+  for (int ended = 0; ended < 2 && std::chrono::steady_clock::now() - start < 60s;)
+    if (process::wait_any(ranks, 1s)) ++ended;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  process::stop_all(ranks, 1s);
+  for (int r = 0; r < 2; ++r) {
+    const auto log = read_text(dir / ("rank_" + std::to_string(r) + ".log"));
+    INFO("rank " << r << " after " << seconds << " s:\n" << log);
+    CHECK(ranks[r].status()->code == 2);
+    CHECK_THAT(log, Catch::Contains("MASTER_ADDR 'not.an.ip' does not resolve"));
+  }
+  CHECK(seconds < 20);  // the resolver's own limit, or the 3 s timeout: not the 5 min join
+}
+
+TEST_CASE("a collective that times out names the rank it waited for, on both paths", "[timeout]") {
+  constexpr int timeout_ms = 3000;
+  struct stop_case {
+    int stopped;      // the rank that stops (SIGSTOP) at step 3
+    int host_allreduce;
+    const char* expected;  // in the other rank's error
+  };
+  for (const auto c : {stop_case{1, 1, "waiting for rank 1 (pid "},  // shared memory
+                       stop_case{1, 0, "waiting for rank 1, which has not started this collective"},
+                       stop_case{0, 0, "rank 0, which hosts the store, does not answer either"}}) {
+    const int waiting = 1 - c.stopped;
+    auto j = run_ranks("timeout_" + std::to_string(c.stopped) + "_" + std::to_string(c.host_allreduce),
+                       2, 2,
+                       {"--model=mlp", "--steps=20", "--batch=4", "--fault=sigstop",
+                        "--fault-rank=" + std::to_string(c.stopped), "--fault-step=3",
+                        "--timeout-ms=" + std::to_string(timeout_ms),
+                        "--host-allreduce=" + std::to_string(c.host_allreduce)},
+                       1, 120s);
+    INFO("rank " << c.stopped << " stopped, host_allreduce=" << c.host_allreduce << "\n" << j.all_logs());
+    CHECK(j.status[waiting].code == 3);
+    std::smatch m;
+    REQUIRE(std::regex_search(j.logs[waiting], m, std::regex("collective_error after ([0-9.]+) ms")));
+    CHECK(std::stod(m[1]) < 3 * timeout_ms);
+    CHECK_THAT(j.logs[waiting], Catch::Contains(c.expected));
+  }
+}
+
 TEST_CASE("speed: ResNet-18 64x64 batch 32, 2 ranks x 1 thread, synced vs no_sync", "[.bench]") {
   auto j = run_ranks("bench", 2, 2,
                      {"--mode=bench", "--model=resnet18", "--image-side=64", "--batch=32"},

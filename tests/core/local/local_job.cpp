@@ -73,6 +73,13 @@ int main(int argc, char** argv) {
       std::getenv("TRELLIS_TEST_FOLDER") ? std::getenv("TRELLIS_TEST_FOLDER") : "missing";
   if (which == "folder")
     return job<folder, distributed<PyTorch, nodes<1>, procs<2>>, cnn>(argc, argv, folder_root);
+  if (which == "folder2")
+    return job<folder, distributed<PyTorch, nodes<1>, procs<2>>, cnn2>(argc, argv, folder_root);
+  if (which == "folder_per_node")
+    return job<folder, distributed<PyTorch, nodes<2>, procs<1>, per_node>, cnn>(argc, argv,
+                                                                              folder_root);
+  if (which == "folder_mpi")
+    return job<folder, distributed<Horovod, nodes<1>, procs<2>>, cnn>(argc, argv, folder_root);
   using two_nodes = distributed<PyTorch, nodes<2>, procs<1>>;
   if (which == "tl_base")
     return job<folder, two_nodes, base, local::cpu, register_model<"tl-base">>(argc, argv,
@@ -86,6 +93,7 @@ int main(int argc, char** argv) {
                train<models::user<gated_cnn>, epochs<1>, adam, experiment<"local-test">>,
                local::cpu, export_onnx<opset<17>>>(argc, argv, fashion_root);
   std::cerr << "local_job: set TRELLIS_TEST_JOB to per_process, per_node, mpi, restart, "
-               "two_epochs, cuda, folder, tl_base, tl_transfer, tl_misfit or gated\n";
+               "two_epochs, cuda, folder, folder2, folder_per_node, folder_mpi, tl_base, tl_transfer, "
+               "tl_misfit or gated\n";
   return 2;
 }

@@ -1,6 +1,8 @@
 // The local backend end to end, with real processes and real Gloo: every launch mode trains a
 // few steps with the right rank variables; a killed rank stops the job and is named; a restart
 // resumes from the checkpoint; a corrupt image is named; torchrun --no-python runs the worker.
+// Hardening: two runs on one port, the first failing rank named in every mode, no orphan after
+// the driver is killed, a full disk, --resume, and the same weights from the same seed.
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,16 +18,19 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 #include <trellis/core/process/child.hpp>
 #include <trellis/core/train/metric_record.hpp>
 
 #include "run_captured.hpp"
+#include "small_disk.hpp"
 #include "text_file.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using trellis::core::testing::read_text;
 using trellis::core::testing::run_captured;
+using trellis::core::testing::small_disk;
 namespace process = trellis::core::process;
 
 namespace {
@@ -43,17 +48,25 @@ std::uint16_t free_port() {
 
 struct job {
   std::string name;
-  fs::path dir = fs::path{TRELLIS_LOCAL_WORK_DIR} / name;
+  fs::path dir;
   std::uint16_t port = free_port();
   process::child driver;
-  fs::path output = dir / "driver.log";
+  fs::path output;
+  fs::path workspace;
 
+  /// `label` names the job's folder (default: the job's name); a --workspace in `extra` wins
+  /// over the job's own.
   explicit job(std::string which, std::map<std::string, std::string> env = {},
-               std::vector<std::string> extra = {})
-      : name(std::move(which)) {
+               std::vector<std::string> extra = {}, const std::string& label = "")
+      : name(std::move(which)),
+        dir(fs::path{TRELLIS_LOCAL_WORK_DIR} / (label.empty() ? name : label)),
+        output(dir / "driver.log"),
+        workspace(dir / "ws") {
     fs::remove_all(dir);
     fs::create_directories(dir);
     env["TRELLIS_TEST_JOB"] = name;
+    for (const auto& arg : extra)
+      if (arg.starts_with("--workspace=")) workspace = arg.substr(12);
     std::vector<std::string> argv{TRELLIS_LOCAL_JOB, "--workspace=" + (dir / "ws").string(),
                                   "--set=distributed.master_port=" + std::to_string(port),
                                   "--set=distributed.timeout_s=20"};
@@ -72,11 +85,17 @@ struct job {
                           << read_text(output));
     return {};
   }
-  fs::path run() const { return dir / "ws" / "runs" / "local-test_1"; }
-  std::string rank_log(int r) const {
-    return read_text(run() / "logs" / ("rank_" + std::to_string(r) + ".log"));
+  fs::path run(int n = 1) const { return workspace / "runs" / ("local-test_" + std::to_string(n)); }
+  std::string rank_log(int r, int n = 1) const {
+    return read_text(run(n) / "logs" / ("rank_" + std::to_string(r) + ".log"));
   }
   std::string out() const { return read_text(output); }
+  /// The id of the run this driver created ("local-test_2"), from its output.
+  std::string run_id() const {
+    std::smatch m;
+    const auto text = out();
+    return std::regex_search(text, m, std::regex(R"(\nrun (local-test_\d+) in )")) ? m[1].str() : "";
+  }
 };
 
 void check_rank_variables(const job& j, int world, int procs) {
@@ -113,6 +132,7 @@ bool alive(int pid) { return ::kill(pid, 0) == 0; }
 /// class and split, each class a little brighter than the last, with noise.
 void write_png_folder(const fs::path& root, int count) {
   fs::remove_all(root);
+  fs::create_directories(root.parent_path());
   const auto writer = run_captured(
       {{"/usr/bin/python3", "-c",
         "import sys, os, random\nfrom PIL import Image\nroot, n = sys.argv[1], int(sys.argv[2])\n"
@@ -137,6 +157,53 @@ nlohmann::json trellis_json(const fs::path& workspace, std::vector<std::string> 
   INFO(run.output);
   REQUIRE(run.status.success());
   return nlohmann::json::parse(run.output);
+}
+/// Waits until `ready()` holds, at most `limit`; returns whether it did.
+template <class Ready>
+bool wait_until(Ready ready, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+/// Every live process whose command line mentions `text` (a job's own folder), as "pid: argv".
+std::vector<std::string> processes_mentioning(const std::string& text) {
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const auto pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = read_text(entry.path() / "cmdline");
+    for (auto& c : cmdline) c = c == '\0' ? ' ' : c;
+    std::string stat = read_text(entry.path() / "stat");
+    const bool zombie = stat.rfind(") Z ") != std::string::npos;
+    if (!zombie && cmdline.find(text) != std::string::npos) found.push_back(pid + ": " + cmdline);
+  }
+  return found;
+}
+
+/// A checkpoint's entry read back by Python's torch.load(weights_only=True).
+std::string checkpoint_entry(const fs::path& file, const std::string& key) {
+  const auto run = run_captured(
+      {{"/usr/bin/python3", "-c",
+        "import sys, torch\nprint(torch.load(sys.argv[1], weights_only=True)[sys.argv[2]].item())",
+        file.string(), key},
+       {},
+       fs::path{TRELLIS_LOCAL_WORK_DIR} / "checkpoint-entry.log",  // beside, not on its disk
+       false});
+  INFO(run.output);
+  REQUIRE(run.status.success());
+  return run.output.substr(0, run.output.find('\n'));
+}
+
+/// Which files of `dir` (recursively) end in `suffix`.
+std::vector<std::string> files_ending(const fs::path& dir, const std::string& suffix) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.path().string().ends_with(suffix)) found.push_back(e.path().string());
+  return found;
 }
 }  // namespace
 
@@ -509,6 +576,198 @@ TEST_CASE("a transfer_from that cannot work fails in --dry-run, before anything 
   CHECK_THAT(tampered_out, Catch::Contains("was changed after it was registered"));
   // Nothing ever started: no run folder, no rank.
   CHECK_FALSE(fs::exists(workspace / "runs"));
+}
+
+TEST_CASE("two runs started at once on one port: one is refused, naming the other; one completes",
+          "[conflict]") {
+  const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "conflict-folder";
+  write_png_folder(root, 8);
+  const fs::path workspace = fs::path{TRELLIS_LOCAL_WORK_DIR} / "conflict-ws";
+  fs::remove_all(workspace);
+  const std::string port = std::to_string(free_port());
+  const std::map<std::string, std::string> env{{"TRELLIS_TEST_FOLDER", root.string()}};
+  const std::vector<std::string> args{"--workspace=" + workspace.string(),
+                                      "--set=distributed.master_port=" + port,
+                                      "--set=dataset.subset=0"};
+  job a("folder", env, args, "conflict-a"), b("folder", env, args, "conflict-b");
+  const bool a_done = a.wait(240s).success(), b_done = b.wait(240s).success();
+  INFO("--- first driver:\n" << a.out() << "--- second driver:\n" << b.out());
+  REQUIRE(a_done != b_done);
+  const job& refused = a_done ? b : a;
+  const job& completed = a_done ? a : b;
+  const std::string refused_id = refused.run_id(), completed_id = completed.run_id();
+  REQUIRE_FALSE(refused_id.empty());
+  REQUIRE_FALSE(completed_id.empty());
+  CHECK_THAT(refused.out(), Catch::Contains("127.0.0.1:" + port + " is the rendezvous of another run, run " +
+                                            completed_id + " (attempt "));
+  CHECK_THAT(refused.out(), Catch::Contains("--set distributed.master_port=N"));
+  // Neither run loses a log: each rank of each run wrote its own, in its own run's folder.
+  for (const auto& id : {refused_id, completed_id})
+    for (const int r : {0, 1})
+      CHECK_THAT(read_text(workspace / "runs" / id / "logs" / ("rank_" + std::to_string(r) + ".log")),
+                 Catch::Contains("[trellis] rank " + std::to_string(r) + " of 2"));
+  CHECK_THAT(read_text(workspace / "runs" / completed_id / "logs" / "rank_1.log"),
+             Catch::Contains("[trellis] rank 1 finished"));
+}
+
+TEST_CASE("the rank that failed first is named, with its log tail, in every launch mode",
+          "[first_failure]") {
+  // Validation is not shuffled: with 2 ranks, rank 1 reads every odd sample, the second image
+  // of class a among them. It fails there while rank 0 goes on to the validation's collective.
+  const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "first-failure-data";
+  write_png_folder(root, 8);
+  const fs::path bad = root / "val" / "a" / "1.png";
+  fs::resize_file(bad, fs::file_size(bad) / 2);
+  for (const std::string which : {"folder", "folder_per_node", "folder_mpi"}) {
+    job j(which, {{"TRELLIS_TEST_FOLDER", root.string()}}, {"--set=dataset.subset=0"},
+          "first-failure-" + which);
+    const auto status = j.wait(240s);
+    INFO(which << ":\n" << j.out());
+    CHECK(status.code == 1);
+    CHECK_THAT(j.out(), Catch::Contains("[trellis] rank 1 failed: error: ") &&
+                            Catch::Contains(bad.string()));
+    CHECK_THAT(j.out(), !Catch::Contains("rank 0 failed"));
+    // The tail of rank 1's log follows, indented.
+    CHECK_THAT(j.out(), Catch::Contains("logs/rank_1.log\n    [trellis] rank 1 ") ||
+                            Catch::Contains("logs/rank_1.log\n    "));
+    const auto run = trellis_json(j.workspace, {"runs", "show", "local-test_1"});
+    CHECK(run["failing_rank"] == 1);
+  }
+}
+
+TEST_CASE("killing the driver with SIGKILL leaves no process of the run after 2 s", "[orphans]") {
+  for (const std::string which : {"per_process", "per_node", "mpi"}) {
+    job j(which, {}, {"--set=dataset.subset=0"}, "orphans-" + which);
+    const int world = which == "mpi" ? 2 : 4;
+    const bool joined = wait_until(
+        [&] {
+          for (int r = 0; r < world; ++r)
+            if (j.rank_log(r).find("gradient bucket(s) reduced") == std::string::npos) return false;
+          return true;
+        },
+        180s);
+    INFO(which << ":\n" << j.out());
+    REQUIRE(joined);
+    REQUIRE(!processes_mentioning(j.dir.string()).empty());
+    ::kill(j.driver.pid(), SIGKILL);
+    j.driver.wait();
+    std::this_thread::sleep_for(2s);
+    const auto left = processes_mentioning(j.dir.string());
+    std::string listing;
+    for (const auto& p : left) listing += p + "\n";
+    INFO("still running:\n" << listing);
+    CHECK(left.empty());
+    for (const auto& p : left) ::kill(std::stoi(p), SIGKILL);  // leave nothing to the next test
+  }
+}
+
+TEST_CASE("a full disk fails the run with the file and the cause, keeps the last checkpoint, "
+          "and --resume completes it once there is room",
+          "[durability]") {
+  const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "durability-folder";
+  write_png_folder(root, 40);
+  const std::map<std::string, std::string> env{{"TRELLIS_TEST_FOLDER", root.string()}};
+  job j("folder2", env, {"--set=dataset.subset=0", "--set=train.batch=16"}, "durability");
+  // The checkpoints get a disk of their own, which fills up once the first one is written.
+  const fs::path checkpoints = j.run() / "checkpoints";
+  REQUIRE(wait_until([&] { return fs::exists(checkpoints); }, 60s));
+  // Room for the first epoch's two checkpoints (5 MB each), not for a third beside them.
+  small_disk disk(checkpoints, 12 * 1024);
+  REQUIRE(wait_until([&] { return fs::exists(checkpoints / "last.pt"); }, 180s));
+  disk.fill(checkpoints / "filler");
+  const auto status = j.wait(180s);
+  INFO(j.out());
+  CHECK(status.code == 1);  // a clear error, not an abort
+  CHECK_THAT(j.out(), Catch::Contains("[trellis] rank 0 failed: error: ") &&
+                          Catch::Contains(checkpoints.string()) &&
+                          Catch::Contains("No space left on device (ENOSPC)"));
+  CHECK_THAT(j.out(), Catch::Contains("resume it from its last checkpoint with: ") &&
+                          Catch::Contains("--resume local-test_1"));
+  CHECK(files_ending(j.run(), ".partial").empty());
+  CHECK(checkpoint_entry(checkpoints / "last.pt", "trainer.epoch") == "1");  // intact
+
+  fs::remove(checkpoints / "filler");
+  job resumed("folder2", env, {"--workspace=" + j.workspace.string(), "--resume=local-test_1"},
+              "durability-resumed");
+  const auto resumed_status = resumed.wait(180s);
+  INFO(resumed.out());
+  REQUIRE(resumed_status.success());
+  CHECK_THAT(resumed.out(), Catch::Contains("run local-test_2 resumes run local-test_1 from its last checkpoint"));
+  CHECK_THAT(resumed.rank_log(0, 2), Catch::Contains("resumed after epoch 1"));
+  CHECK_THAT(read_text(resumed.run(2) / "outputs" / "summary.json"), Catch::Contains("\"epochs\": 2"));
+}
+
+TEST_CASE("--resume continues a killed run from its checkpoint with its settings", "[resume]") {
+  const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "resume-folder";
+  write_png_folder(root, 120);  // epoch 2 lasts long enough to be killed in
+  const std::map<std::string, std::string> env{{"TRELLIS_TEST_FOLDER", root.string()}};
+  job killed("folder2", env,
+             {"--set=dataset.subset=0", "--set=train.batch=16", "--set=train.lr=0.0015",
+              "--set=train.seed=11"},
+             "resume");
+  REQUIRE(wait_until([&] { return fs::exists(killed.run() / "checkpoints" / "last.pt"); }, 180s));
+  ::kill(killed.driver.pid(), SIGKILL);
+  killed.driver.wait();
+  const std::vector<std::string> here{"--workspace=" + killed.workspace.string()};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), here.begin(), here.end());
+    return more;
+  };
+
+  // What it trains stays as it was; where it runs may change.
+  job changed("folder2", env, with({"--resume=local-test_1", "--set=train.lr=0.1"}), "resume-changed");
+  CHECK(changed.wait(60s).code == 2);
+  CHECK_THAT(changed.out(), Catch::Contains("--set train.lr=0.1 with --resume local-test_1: a resumed run "
+                                            "keeps the settings it was started with"));
+  job resumed("folder2", env, with({"--resume=local-test_1"}), "resume-resumed");
+  const auto status = resumed.wait(180s);
+  INFO(resumed.out());
+  REQUIRE(status.success());
+  CHECK_THAT(resumed.out(), Catch::Contains("[trellis] resuming run local-test_1 (Failed: its driver (pid"));
+  CHECK_THAT(resumed.rank_log(0, 2), Catch::Contains("resumed after epoch 1"));
+  const auto run = trellis_json(killed.workspace, {"runs", "show", "local-test_2"});
+  CHECK(run["status"] == "Completed");
+  CHECK(run["resumed_from"] == "local-test_1");
+  CHECK(run["settings"]["train"]["lr"] == 0.0015);
+  CHECK(run["settings"]["train"]["seed"] == 11);
+  CHECK(run["settings"]["train"]["batch"] == 16);
+  CHECK(trellis_json(killed.workspace, {"runs", "show", "local-test_1"})["status"] == "Failed");
+  std::size_t epochs = 0;
+  for (const auto& m : trellis_json(killed.workspace, {"runs", "metrics", "local-test_2"}))
+    if (m["name"] == "val_accuracy") ++epochs;
+  CHECK(epochs == 2);  // the first from the checkpointed run, the second trained now
+
+  job again("folder2", env, with({"--resume=local-test_1"}), "resume-again");
+  CHECK(again.wait(60s).code == 2);
+  CHECK_THAT(again.out(), Catch::Contains("--resume local-test_1: run local-test_2 resumed it already "
+                                          "(Completed); resume local-test_2 instead"));
+  job done("folder2", env, with({"--resume=local-test_2"}), "resume-done");
+  CHECK(done.wait(60s).code == 2);
+  CHECK_THAT(done.out(), Catch::Contains("--resume local-test_2: it completed; there is nothing to resume"));
+}
+
+TEST_CASE("the same program, settings and seed give the same weights, in every launch mode",
+          "[reproducible]") {
+  const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "reproducible-folder";
+  write_png_folder(root, 40);
+  const std::map<std::string, std::string> env{{"TRELLIS_TEST_FOLDER", root.string()}};
+  const std::vector<std::string> args{"--set=dataset.subset=0", "--set=train.batch=16",
+                                      "--set=train.seed=5"};
+  std::vector<std::pair<std::string, std::string>> weights;  // (run, model.pt bytes)
+  for (const auto& [which, label] : {std::pair{"folder", "again-1"}, std::pair{"folder", "again-2"},
+                                     std::pair{"folder_per_node", "per-node"},
+                                     std::pair{"folder_mpi", "mpirun"}}) {
+    job j(which, env, args, std::string{"reproducible-"} + label);
+    const auto status = j.wait(240s);
+    INFO(j.out());
+    REQUIRE(status.success());
+    weights.emplace_back(label, read_text(j.run() / "outputs" / "model.pt"));
+  }
+  for (const auto& [label, bytes] : weights) {
+    INFO(label << " against again-1 (" << bytes.size() << " bytes)");
+    CHECK(bytes.size() > 1000);
+    CHECK((bytes == weights.front().second));  // not printed: they are bytes
+  }
 }
 
 TEST_CASE("a model export_onnx cannot export is refused by the plan, before training",

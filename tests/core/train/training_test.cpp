@@ -1,6 +1,6 @@
 // Whole single-process runs of train_rank: small_cnn learns Fashion-MNIST; a run interrupted
 // after its first checkpoint resumes to the uninterrupted run's parameters; the run folder's
-// metrics, checkpoints and model.pt (read by Python); and epochs full of corrupt samples.
+// metrics, checkpoints and model.pt (read by Python); epochs full of corrupt samples; a diverging run.
 
 #include <torch/torch.h>  // before Catch: LibTorch's glog would replace Catch's CHECK
 
@@ -250,4 +250,27 @@ TEST_CASE("the test split is evaluated once, on the selected weights, with its c
   const auto selected = summary["selected_epoch"].get<std::size_t>();
   CHECK(summary["metrics"]["val_accuracy"].get<double>() ==
         Approx(logged_values(dir / "metrics.jsonl", "val_accuracy").at(selected - 1)));
+}
+
+TEST_CASE("a loss that stops being finite fails the run, naming the epoch and step, and writes "
+          "no model",
+          "[diverged]") {
+  // A learning rate this large throws the weights to infinity within a few steps; the losses
+  // after that are inf or NaN, and any model.pt written from them would be NaN throughout.
+  auto data = make_loaders(fashion_mnist(), 16, 640, 64);
+  auto config = quick_config(run_dir("diverged"));
+  config.lr = 1e30;
+  config.log_every_steps = 5;
+  auto model = make_tiny_net();
+  try {
+    train_rank(model, data.train, data.val, nullptr, config, quiet());
+    FAIL("training diverged without an error");
+  } catch (const training_diverged& e) {
+    const std::string message = e.what();
+    INFO(message);
+    CHECK_THAT(message, Catch::Contains("training loss is"));
+    CHECK_THAT(message, Catch::Matches(R"(.*at epoch 1, step \d+ \(learning rate 1e\+30\).*)"));
+    CHECK_THAT(message, Catch::Contains("lower train.lr"));
+  }
+  CHECK_FALSE(std::filesystem::exists(run_files{config.run_dir}.model));
 }

@@ -35,7 +35,7 @@ inline job_report run_job(const plan::run_plan& plan, const cli::options& o,
     attempt_result result;
     {
       log_stream rank0(run.rank_log(0));
-      result = supervise(a, run.logs());
+      result = supervise(a);
     }
     if (result.result == outcome::completed) {
       report.first_failure.reset();

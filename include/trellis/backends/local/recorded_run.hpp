@@ -1,7 +1,7 @@
 // run_recorded: a local run from start to end as the workspace records it (backends/recorded_run.hpp,
 // which every backend shares): the job is this machine's ranks (driver.hpp), and its report
 // becomes the run's ending: Completed, Failed (with the reason and the rank that failed) or
-// Canceled (Ctrl-C or SIGTERM).
+// Canceled (Ctrl-C or SIGTERM), which --resume continues from its last checkpoint.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -25,7 +25,7 @@ inline std::string failure_reason(const job_report& report) {
 }
 
 inline job_ending ending_of(const job_report& report) {
-  job_ending e{workspace::run_status::completed, report.exit_code, report.seconds, {}, {}};
+  job_ending e{workspace::run_status::completed, report.exit_code, report.seconds, {}, {}, true};
   if (report.interrupted) {
     e.status = workspace::run_status::canceled;
     e.reason = "interrupted (Ctrl-C or SIGTERM)";

@@ -1,6 +1,7 @@
 // Watches the processes of an attempt: the first one to fail stops all the others at once (so
 // the job ends well within the collective timeout and leaves nothing behind), Ctrl-C stops them
-// all, and the report names the failing rank, how it ended and where its log is.
+// all, and the report names the rank that failed first (rank_status.hpp), how it ended and where
+// its log is.
 #pragma once
 #include <signal.h>
 
@@ -8,14 +9,12 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <regex>
-#include <span>
 #include <string>
 
 #include "trellis/backends/local/launch.hpp"
 #include "trellis/backends/local/log_stream.hpp"
+#include "trellis/backends/local/rank_status.hpp"
 #include "trellis/core/process/wait_any.hpp"
 
 namespace trellis::backends::local {
@@ -32,10 +31,9 @@ inline void catch_interrupts() {
 }
 
 struct failure {
-  std::string who;  ///< "rank 3" or "node 1 launcher"
-  std::string how;  ///< "killed by signal 9 (Killed)"
+  std::string who;  ///< "rank 3", or "node 1 launcher" / "mpirun" when no rank said anything
+  std::string how;  ///< "killed by signal 9 (Killed)", "error: ..."
   std::filesystem::path log;
-  std::size_t process = 0;  ///< the failed process's index among the attempt's children
   std::optional<std::size_t> rank;  ///< the global rank that failed, when known
 };
 
@@ -47,54 +45,57 @@ struct attempt_result {
 };
 
 namespace detail {
-/// A launcher (node launcher or mpirun) names the rank that failed in its log; find it there.
-inline std::optional<failure> rank_named_in(const std::filesystem::path& launcher_log,
-                                            const std::filesystem::path& logs) {
-  static const std::regex trellis_line(R"(\[trellis\] rank (\d+) failed: (.*))");
-  static const std::regex mpirun_line(R"(process rank (\d+) with PID \d+ on node \S+ exited on signal (\d+))");
-  std::ifstream in(launcher_log);
-  std::smatch m;
-  for (std::string line; std::getline(in, line);) {
-    if (std::regex_search(line, m, trellis_line))
-      return failure{"rank " + m[1].str(), m[2].str(), logs / ("rank_" + m[1].str() + ".log"), 0,
-                     std::stoul(m[1].str())};
-    if (std::regex_search(line, m, mpirun_line))
-      return failure{"rank " + m[1].str(), core::process::exit_status{0, std::stoi(m[2].str())}.describe(),
-                     logs / ("rank_" + m[1].str() + ".log"), 0, std::stoul(m[1].str())};
-  }
-  return std::nullopt;
+/// Child `i` has ended on its own: a rank that failed without a status of its own gets one, as
+/// its starter saw it end (`at`).
+inline void note_ended(const attempt& a, std::size_t i, std::int64_t at) {
+  const auto& status = a.children[i].status();
+  if (!status || status->success() || !a.ranks[i]) return;
+  write_status_for(a.run_dir, {*a.ranks[i], "failed", status->describe(), false, at,
+                               static_cast<int>(a.children[i].pid()), a.starter});
+}
+
+/// Reaps the children that have ended by now (on their own: nothing was stopped yet).
+inline void note_all_ended(attempt& a) {
+  for (std::size_t i = 0; i < a.children.size(); ++i)
+    if (a.children[i].running() && a.children[i].try_wait()) note_ended(a, i, monotonic_ns());
+}
+
+inline std::string process_name(const attempt& a, std::size_t i) {
+  if (a.ranks[i]) return "rank " + std::to_string(*a.ranks[i]);
+  return a.what == attempt::kind::node_launchers ? "node " + std::to_string(i) + " launcher" : "mpirun";
+}
+
+/// The rank that failed first, from the ranks' status files; else the process `ended`.
+inline failure failure_of(const attempt& a, std::size_t ended) {
+  if (const auto first = first_failure(a.run_dir, a.world_size))
+    return {"rank " + std::to_string(first->rank), first->how,
+            a.run_dir / "logs" / ("rank_" + std::to_string(first->rank) + ".log"), first->rank};
+  return {process_name(a, ended), a.children[ended].status()->describe(), a.logs[ended], a.ranks[ended]};
 }
 }  // namespace detail
 
 /// Waits until every process succeeded, one failed, or the user interrupted; never leaves a
 /// process running.
-inline attempt_result supervise(attempt& a, const std::filesystem::path& logs) {
+inline attempt_result supervise(attempt& a) {
   using namespace std::chrono_literals;
   constexpr auto grace = 3s;
   std::size_t done = 0;
   while (done < a.children.size()) {
     if (interrupted) {
+      detail::note_all_ended(a);
       core::process::stop_all(a.children, grace);
       return {outcome::interrupted, std::nullopt};
     }
     const auto ended = core::process::wait_any(a.children, 200ms);
     if (!ended) continue;
-    const auto status = *a.children[*ended].status();
-    if (status.success()) {
+    if (a.children[*ended].status()->success()) {
       ++done;
       continue;
     }
+    detail::note_ended(a, *ended, monotonic_ns());
+    detail::note_all_ended(a);
     core::process::stop_all(a.children, grace);
-    failure f{"rank " + std::to_string(*ended), status.describe(), a.logs[*ended], *ended, *ended};
-    if (a.what != attempt::kind::ranks) f.rank.reset();
-    if (a.what == attempt::kind::node_launchers) f.who = "node " + std::to_string(*ended) + " launcher";
-    if (a.what == attempt::kind::mpirun) f.who = "mpirun";
-    if (a.what != attempt::kind::ranks)
-      if (auto named = detail::rank_named_in(a.logs[*ended], logs)) {
-        named->process = *ended;
-        f = *named;
-      }
-    return {outcome::failed, f};
+    return {outcome::failed, detail::failure_of(a, *ended)};
   }
   return {};
 }

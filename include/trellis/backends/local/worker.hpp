@@ -1,7 +1,8 @@
 // The worker: what a process does when it is a rank (RANK or OMPI_COMM_WORLD_RANK set, by this
-// backend, torchrun, mpirun or Azure ML). It joins the process group, opens its shard of the
-// data, builds the model and runs the shared DDP training loop; in an Azure ML job rank 0 also
-// logs its metrics to the job's MLflow run.
+// backend, torchrun, mpirun or Azure ML). It checks the settings as the plan did, joins the
+// process group, opens its shard of the data, builds the model from the seed and runs the shared
+// DDP training loop; in a driver's run it keeps its status file (rank_status.hpp), and in an
+// Azure ML job rank 0 also logs its metrics to the job's MLflow run.
 #pragma once
 #include <c10/core/Device.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 
 #include "trellis/backends/azure/mlflow_forwarder.hpp"
 #include "trellis/backends/export_model.hpp"
+#include "trellis/backends/local/rank_status.hpp"
 #include "trellis/backends/pipeline_model.hpp"
 #include "trellis/cli/options.hpp"
 #include "trellis/core/data/loader.hpp"
@@ -29,6 +31,7 @@
 #include "trellis/core/train/trainer.hpp"
 #include "trellis/pipeline.hpp"
 #include "trellis/plan/field_values.hpp"
+#include "trellis/plan/settings_check.hpp"
 #include "trellis/workspace/workspace.hpp"
 
 namespace trellis::backends::local {
@@ -102,7 +105,14 @@ int run_worker(Pipeline& p, const cli::options& o) {
             << (env.source == core::ddp::rank_source::mpi ? "mpi" : "torch env")
             << (env.use_agent_store ? " (agent store)" : "") << "\n[trellis] rank " << env.rank
             << " pid " << ::getpid() << std::endl;
+  // Its last word, even on a full disk; the group outlives the catch below, so the others see
+  // this rank leave only after it has said why.
+  std::optional<own_status> status;
+  if (const char* run_dir = std::getenv("TRELLIS_RUN_DIR"))
+    status.emplace(run_dir, static_cast<std::size_t>(env.rank));
+  std::shared_ptr<core::ddp::process_group> group;
   try {
+    plan::require_valid_settings(p);
     auto& data = get<stage_order::dataset>(p);
     auto& trn = get<stage_order::train>(p);
     const typename V::dist dist_defaults{};
@@ -112,7 +122,7 @@ int run_worker(Pipeline& p, const cli::options& o) {
     core::ddp::group_options group_options;
     group_options.timeout = std::chrono::seconds(timeout_s);
     group_options.backend = backend;
-    auto group = std::make_shared<core::ddp::process_group>(env, group_options);
+    group = std::make_shared<core::ddp::process_group>(env, group_options);
 
     auto config = core::config_from(trn, static_cast<std::size_t>(env.world_size));
     config.run_dir = detail::env_or("TRELLIS_RUN_DIR", ".");  // Azure ML: outputs/ in the cwd
@@ -141,6 +151,7 @@ int run_worker(Pipeline& p, const cli::options& o) {
                                                                 config.seed, false));
     config.class_names = splits.class_names;
 
+    torch::manual_seed(config.seed);  // the initial weights come from the seed too
     auto model = make_pipeline_model<Pipeline>();
     const auto result = core::train_rank(model, train_loader, val_loader, group, config,
                                          core::print_progress(),
@@ -172,8 +183,12 @@ int run_worker(Pipeline& p, const cli::options& o) {
       std::cout << "[trellis] rank " << env.rank << " resumed after epoch " << result.resumed_epochs
                 << "\n";
     std::cout << "[trellis] rank " << env.rank << " finished" << std::endl;
+    if (status) status->finished();
     return 0;
   } catch (const std::exception& e) {
+    // A collective that failed was most often another rank's failure seen from here.
+    const bool consequence = dynamic_cast<const core::ddp::collective_error*>(&e) != nullptr;
+    if (status) status->failed(std::string{"error: "} + e.what(), consequence);
     std::cout << "[trellis] rank " << env.rank << ": error: " << e.what() << std::endl;
     return 1;
   }

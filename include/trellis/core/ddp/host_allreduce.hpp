@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -36,10 +37,11 @@ class host_allreduce {
   /// Collective, through `store`: rank 0 creates the segment (`numel` float32 per rank), the
   /// others map it. Returns nullptr on every rank when any rank could not map it or cannot see
   /// the others' processes (another PID namespace); `why_not` then says why, on that rank.
+  /// `run_tag` (the run and attempt) names the segment, so /dev/shm tells whose it is.
   static std::shared_ptr<host_allreduce> open(c10d::Store& store, int rank, int world,
                                               std::int64_t numel, int generation,
                                               std::chrono::milliseconds timeout,
-                                              std::string& why_not) {
+                                              const std::string& run_tag, std::string& why_not) {
     const std::string key = "host_allreduce/" + std::to_string(generation) + "/";
     const std::size_t region = round_up(static_cast<std::size_t>(numel) * sizeof(float), 4096);
     const std::size_t bytes = header_bytes(world) + static_cast<std::size_t>(world) * region;
@@ -49,8 +51,7 @@ class host_allreduce {
     std::string name;
     try {
       if (rank == 0) {
-        name = "/trellis-" + std::to_string(::getpid()) + "-" + std::to_string(generation) + "-" +
-               std::to_string(std::random_device{}());
+        name = segment_name(run_tag, generation);
         try {
           segment = shared_segment::create(name, bytes);
         } catch (...) {
@@ -164,6 +165,15 @@ class host_allreduce {
         thread_([this] { run(); }) {}
 
   static std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+  /// "/trellis-<run>-<attempt>-<generation>"; without a run id, this pid and a random number.
+  static std::string segment_name(const std::string& run_tag, int generation) {
+    std::string tag;
+    for (const char c : run_tag.substr(0, 180))  // a name is at most 255 characters
+      tag += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+    if (tag.empty())
+      tag = std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
+    return "/trellis-" + tag + "-" + std::to_string(generation);
+  }
   static std::size_t header_bytes(int world) {
     return round_up(sizeof(rank_slot) * static_cast<std::size_t>(world), 4096);
   }

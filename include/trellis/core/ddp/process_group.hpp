@@ -1,28 +1,35 @@
 // process_group: this rank's membership in the job: the store, and a Gloo (CPU) or NCCL (CUDA)
 // communicator with a timeout on every collective. A failed or timed-out collective throws
-// collective_error naming the operation and the rank; nothing waits forever.
+// collective_error naming the operation, the rank, and for a timeout the rank it waited for
+// (progress_board.hpp); nothing waits forever.
 #pragma once
 #include <torch/cuda.h>
 #include <torch/types.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "trellis/core/ddp/c10d_compat.hpp"
 #include "trellis/core/ddp/host_allreduce.hpp"
+#include "trellis/core/ddp/progress_board.hpp"
 #include "trellis/core/ddp/rank_env.hpp"
 #include "trellis/core/ddp/store.hpp"
 
 namespace trellis::core::ddp {
 
-/// A collective that failed, timed out, or lost a peer.
+/// A collective that failed, timed out, or lost a peer: often the consequence of another rank's
+/// failure (rendezvous_error, in store.hpp, is a rank's own failure to join).
 struct collective_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -51,6 +58,11 @@ namespace detail {
 inline std::string brief_what(const std::exception& e) {
   if (auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
   return e.what();
+}
+
+inline bool timed_out(std::string what) {
+  for (auto& c : what) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return what.find("timed out") != std::string::npos || what.find("timeout") != std::string::npos;
 }
 
 inline bool is_loopback(const std::string& host) {
@@ -86,15 +98,19 @@ class process_group {
         share_host_memory_(options.host_allreduce && kind_ == backend_kind::gloo &&
                            env.world_size > 1 && env.local_world_size == env.world_size) {
     try {
-      store_ = make_store(env, std::max(options.join_timeout, timeout_));
+      store_ = make_store(env, std::max(options.join_timeout, timeout_), timeout_);
+      if (size_ > 1 && !env.use_agent_store) progress_ = std::make_unique<progress_board>(env);
       backend_ =
           kind_ == backend_kind::nccl ? make_nccl(env) : make_gloo(env, options.gloo_interface);
+    } catch (const rendezvous_error&) {
+      throw;
     } catch (const std::exception& e) {
-      throw collective_error("[trellis] ddp: rank " + std::to_string(rank_) +
-                             " could not join the " + std::to_string(size_) + "-rank group at " +
-                             env.master_addr + ":" + std::to_string(env.master_port) + ": " +
-                             detail::brief_what(e));
+      throw rendezvous_error("[trellis] ddp: rank " + std::to_string(rank_) + " of " +
+                             env.run_description() + " could not join the " +
+                             std::to_string(size_) + "-rank group at " + env.master_addr + ":" +
+                             std::to_string(env.master_port) + ": " + detail::brief_what(e));
     }
+    run_tag_ = env.run_id.empty() ? "" : env.run_id + "-" + env.attempt_id;
   }
 
   process_group(const process_group&) = delete;
@@ -132,8 +148,8 @@ class process_group {
   at::Tensor gradient_buffer(std::int64_t numel) {
     if (share_host_memory_) {
       std::string why_not;
-      auto host =
-          host_allreduce::open(*store_, rank_, size_, numel, host_generation_++, timeout_, why_not);
+      auto host = host_allreduce::open(*store_, rank_, size_, numel, host_generation_++, timeout_,
+                                       run_tag_, why_not);
       if (host) return host_.emplace_back(std::move(host))->buffer();
       if (rank_ == 0)
         std::cerr << "[trellis] ddp: gradients go through Gloo, not shared memory: " << why_not
@@ -160,11 +176,12 @@ class process_group {
     std::vector<at::Tensor> t{tensor};
     c10d::BroadcastOptions opts;
     opts.rootRank = root;
-    return backend_->broadcast(t, opts);
+    return started(backend_->broadcast(t, opts));
   }
 
   /// Waits for `work`; a failure (peer gone, timeout) becomes collective_error naming `what`.
-  void wait(const c10::intrusive_ptr<c10d::Work>& work, const std::string& what) const {
+  void wait(const c10::intrusive_ptr<c10d::Work>& work, const std::string& what) {
+    const auto seq = sequence_of(work);
     try {
       // Gloo and the shared-memory path enforce the timeout inside each operation; the longer wait
       // here only guards against one that never started. NCCL's watchdog enforces it for NCCL.
@@ -173,8 +190,12 @@ class process_group {
       else
         work->wait();
     } catch (const std::exception& e) {
+      std::string why = detail::brief_what(e);
+      // The shared-memory path names the rank itself; Gloo's and c10d's timeouts do not.
+      if (progress_ && seq && detail::timed_out(why) && why.find("waiting for rank") == std::string::npos)
+        why = progress_->explain(*seq, timeout_) + " (" + why + ")";
       throw collective_error("[trellis] ddp: " + what + " failed on rank " + std::to_string(rank_) +
-                             " of " + std::to_string(size_) + ": " + detail::brief_what(e));
+                             " of " + std::to_string(size_) + ": " + why);
     }
   }
 
@@ -187,10 +208,28 @@ class process_group {
  private:
   c10::intrusive_ptr<c10d::Work> allreduce(const at::Tensor& tensor, bool average) {
     for (auto& host : host_)
-      if (host->holds(tensor)) return host->allreduce(tensor, average);
+      if (host->holds(tensor)) return started(host->allreduce(tensor, average));
     if (average) tensor.div_(size_);
     std::vector<at::Tensor> t{tensor};
-    return backend_->allreduce(t);
+    return started(backend_->allreduce(t));
+  }
+
+  /// Counts a collective this rank started (every rank starts them in one order), for the
+  /// progress board and for wait() to know which one failed.
+  c10::intrusive_ptr<c10d::Work> started(c10::intrusive_ptr<c10d::Work> work) {
+    const std::lock_guard lock{sequence_mutex_};
+    ++started_;
+    sequence_[work.get()] = started_;
+    if (progress_) progress_->started(started_);
+    return work;
+  }
+  std::optional<std::uint64_t> sequence_of(const c10::intrusive_ptr<c10d::Work>& work) {
+    const std::lock_guard lock{sequence_mutex_};
+    const auto it = sequence_.find(work.get());
+    if (it == sequence_.end()) return std::nullopt;
+    const auto seq = it->second;
+    sequence_.erase(it);
+    return seq;
   }
 
   c10::intrusive_ptr<comm_backend> make_gloo([[maybe_unused]] const rank_env& env,
@@ -225,7 +264,12 @@ class process_group {
   int device_index_ = 0;
   bool share_host_memory_;
   int host_generation_ = 0;  ///< gradient buffers made so far: every rank makes them in one order
+  std::string run_tag_;      ///< names this run's shared-memory segments
+  std::mutex sequence_mutex_;
+  std::uint64_t started_ = 0;  ///< collectives started
+  std::unordered_map<const c10d::Work*, std::uint64_t> sequence_;  ///< of those not yet waited
   c10::intrusive_ptr<c10d::Store> store_;
+  std::unique_ptr<progress_board> progress_;
   c10::intrusive_ptr<comm_backend> backend_;
   std::vector<std::shared_ptr<host_allreduce>> host_;
 };

@@ -1,6 +1,6 @@
 // rank_env: who this process is in the job, read from the environment contract that torchrun,
-// Azure ML, mpirun and the local backend set (docs/architecture.md#rank-environment). No
-// LibTorch here, so the driver can tell "am I a worker?" cheaply.
+// Azure ML, mpirun and the local backend set (docs/architecture.md#rank-environment), and which
+// run it belongs to. No LibTorch here, so the driver can tell "am I a worker?" cheaply.
 #pragma once
 #include <charconv>
 #include <cstdint>
@@ -32,6 +32,16 @@ struct rank_env {
   rank_source source = rank_source::torch_env;
   bool use_agent_store = false;  ///< torchrun hosts the store; every rank connects as a client
   int restart_count = 0;         ///< TORCHELASTIC_RESTART_COUNT: keys of earlier attempts are kept apart
+  /// The run and attempt this rank belongs to (TRELLIS_RUN_ID, TRELLIS_ATTEMPT_ID, TRELLIS_RUN_DIR,
+  /// set by the local backend's driver): its rendezvous admits no rank of another. Empty
+  /// without a driver (torchrun, Azure ML, a plain mpirun).
+  std::string run_id, attempt_id, run_dir;
+
+  /// "run fashion_3 (attempt 9c1f..., folder /ws/runs/fashion_3)", or "a run without an id".
+  [[nodiscard]] std::string run_description() const {
+    if (run_id.empty()) return "a run without an id (started without the trellis driver)";
+    return "run " + run_id + " (attempt " + attempt_id + (run_dir.empty() ? "" : ", folder " + run_dir) + ")";
+  }
 };
 
 /// Reads one variable; tests pass a map-backed lookup instead of the process environment.
@@ -109,6 +119,9 @@ inline rank_env read_rank_env(const env_lookup& env = process_env) {
   r.master_port = static_cast<std::uint16_t>(required_int(env, "MASTER_PORT", 1, 65535));
   r.use_agent_store = env("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True";
   r.restart_count = optional_int(env, "TORCHELASTIC_RESTART_COUNT", 0, max_ranks).value_or(0);
+  r.run_id = env("TRELLIS_RUN_ID").value_or("");
+  r.attempt_id = env("TRELLIS_ATTEMPT_ID").value_or("");
+  r.run_dir = env("TRELLIS_RUN_DIR").value_or("");
   return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -17,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "trellis/core/serialization/durable_file.hpp"
 #include "trellis/core/serialization/pickle.hpp"
 
 namespace trellis::core {
@@ -65,7 +67,8 @@ inline state_dict state_dict_of(const torch::nn::Module& module) {
 }
 
 /// Writes `dict` as torch.save(OrderedDict) would, through a temporary file and a rename so that
-/// a crash never leaves a half-written file under `file`'s name.
+/// a crash never leaves a half-written file under `file`'s name. A full disk or an I/O error is
+/// a state_dict_error naming the file and the cause; `file` then keeps its previous content.
 inline void save_state_dict(const state_dict& dict, const std::filesystem::path& file) {
   std::unique_ptr<pickle::tensor_dict_writer> pickled;
   try {
@@ -73,28 +76,33 @@ inline void save_state_dict(const state_dict& dict, const std::filesystem::path&
   } catch (const std::exception& e) {
     throw state_dict_error(file.string(), "", e.what());
   }
-  auto temporary = file;
-  temporary += ".partial";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw state_dict_error(file.string(), "", "cannot open the file for writing");
-    caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, std::size_t size) {
-      out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-      return out ? size : 0;
-    });
-    const auto& bytes = pickled->bytes();
-    writer.writeRecord("data.pkl", bytes.data(), bytes.size());
-    const auto& storages = pickled->storages();
-    for (std::size_t i = 0; i < storages.size(); ++i)
-      writer.writeRecord("data/" + std::to_string(i), storages[i].data_ptr(), storages[i].nbytes());
-    writer.writeEndOfFile();
-    out.close();
-    if (!out) throw state_dict_error(file.string(), "", "writing the file failed");
+  try {
+    replacing_file out{file};
+    // The zip writer gets every byte accepted: it must never throw, for its destructor writes
+    // again (an exception then, during unwinding, would end the process). The first error is
+    // kept, and thrown once the writer is done.
+    std::exception_ptr failed;
+    {
+      caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, std::size_t size) {
+        if (!failed) try {
+            out.write(data, size);
+          } catch (...) {
+            failed = std::current_exception();
+          }
+        return size;
+      });
+      const auto& bytes = pickled->bytes();
+      writer.writeRecord("data.pkl", bytes.data(), bytes.size());
+      const auto& storages = pickled->storages();
+      for (std::size_t i = 0; i < storages.size(); ++i)
+        writer.writeRecord("data/" + std::to_string(i), storages[i].data_ptr(), storages[i].nbytes());
+      writer.writeEndOfFile();
+    }
+    if (failed) std::rethrow_exception(failed);
+    out.commit();
+  } catch (const file_error& e) {
+    throw state_dict_error(file.string(), "", "cannot write it: " + file_error::cause(e.code));
   }
-  std::error_code error;
-  std::filesystem::rename(temporary, file, error);
-  if (error)
-    throw state_dict_error(file.string(), "", "cannot rename the written file: " + error.message());
 }
 
 inline void save_state_dict(const torch::nn::Module& module, const std::filesystem::path& file) {

@@ -3,7 +3,6 @@
 // of the data; integers little-endian. A record goes to the file in one write(2) when written.
 #pragma once
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,8 +10,9 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
+
+#include "trellis/core/serialization/durable_file.hpp"
 
 #include "trellis/core/tensorboard/crc32c.hpp"
 
@@ -41,10 +41,11 @@ inline void append_record(std::string& out, std::string_view data) {
 /// survive a crash of the machine too.
 class record_writer {
  public:
-  /// Creates `file`; throws std::system_error if it exists or cannot be created.
+  /// Creates `file`; throws file_error (durable_file.hpp) if it exists or cannot be created, and
+  /// on a failed write, as the run's other files do (a full disk says ENOSPC).
   explicit record_writer(std::filesystem::path file) : file_(std::move(file)) {
     fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail("cannot create");
+    if (fd_ < 0) fail("create");
   }
   record_writer(record_writer&& other) noexcept
       : file_(std::move(other.file_)), fd_(std::exchange(other.fd_, -1)) {}
@@ -67,7 +68,7 @@ class record_writer {
   }
 
   void sync() {
-    if (::fdatasync(fd_) != 0) fail("cannot sync");
+    if (::fdatasync(fd_) != 0) fail("sync");
   }
 
   [[nodiscard]] const std::filesystem::path& file() const { return file_; }
@@ -77,13 +78,12 @@ class record_writer {
     while (!bytes.empty()) {
       const auto written = ::write(fd_, bytes.data(), bytes.size());
       if (written < 0 && errno == EINTR) continue;
-      if (written < 0) fail("cannot write");
+      if (written < 0) fail("write");
       bytes.remove_prefix(static_cast<std::size_t>(written));
     }
   }
   [[noreturn]] void fail(std::string_view what) const {
-    throw std::system_error(errno, std::generic_category(),
-                            fmt::format("[trellis] tensorboard: {} {}", what, file_.string()));
+    throw file_error(file_, std::string{what}, errno);
   }
   void close_now() {
     if (fd_ >= 0) ::close(fd_);

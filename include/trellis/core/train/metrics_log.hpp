@@ -1,18 +1,19 @@
 // metrics_log: what rank 0 logs, written as the run's metrics.jsonl (core/train/metric_record.hpp)
 // and as TensorBoard event files in the run folder, each value in the files before write()
-// returns, so a crash loses at most the one being written.
+// returns, so a crash loses at most the one being written, and a full disk is an error naming
+// the file.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "trellis/core/serialization/durable_file.hpp"
 #include "trellis/core/tensorboard/event_writer.hpp"
 #include "trellis/core/train/metric_record.hpp"
 
@@ -43,17 +44,10 @@ class metrics_log {
           kept.push_back(line);
       }
     }
-    auto fresh = file_;
-    fresh += ".new";
-    {
-      std::ofstream out{fresh, std::ios::trunc};
-      for (const auto& line : kept) out << line << '\n';
-      if (!out.flush())
-        throw std::runtime_error(fmt::format("[trellis] train: cannot write {}", fresh.string()));
-    }
-    std::filesystem::rename(fresh, file_);
-    out_.open(file_, std::ios::app);
-    if (!out_) throw std::runtime_error(fmt::format("[trellis] train: cannot write {}", file_.string()));
+    std::string text;
+    for (const auto& line : kept) text += line + '\n';
+    replace_file(file_, text);
+    out_.emplace(file_);
   }
 
   /// Appends one value measured now; `rank` for values that are per rank by nature (TensorBoard
@@ -62,10 +56,8 @@ class metrics_log {
              std::size_t rank = 0) {
     const metric_record m{name, static_cast<std::int64_t>(step), static_cast<std::int64_t>(epoch),
                           static_cast<std::int64_t>(rank), value, tensorboard::unix_time_now()};
-    out_ << to_json_line(m) << '\n';
-    out_.flush();
-    if (!out_)
-      throw std::runtime_error(fmt::format("[trellis] train: writing {} failed", file_.string()));
+    out_->append(to_json_line(m) + '
+');
     events_.scalar(series_key(m), m.step, value, m.time);
     if (forward_) forward_(m);
   }
@@ -77,7 +69,7 @@ class metrics_log {
 
  private:
   std::filesystem::path file_;
-  std::ofstream out_;
+  std::optional<appending_file> out_;
   tensorboard::event_writer events_;
   metric_sink forward_;
 };

@@ -7,14 +7,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "trellis/core/serialization/durable_file.hpp"
 
 namespace trellis::core {
 
@@ -28,7 +27,8 @@ struct model_summary {
   std::vector<std::int64_t> confusion;    ///< test samples of class t predicted as p at [t*K + p]
 };
 
-/// Written aside and renamed into place: a reader never sees half a file.
+/// Written aside and renamed into place: a reader never sees half a file, and a full disk is a
+/// file_error naming it.
 inline void write_model_summary(const std::filesystem::path& file, const model_summary& s) {
   nlohmann::json metrics = nlohmann::json::object();
   for (const auto& [name, value] : s.metrics)
@@ -46,16 +46,7 @@ inline void write_model_summary(const std::filesystem::path& file, const model_s
                                                s.confusion.begin() + static_cast<std::ptrdiff_t>((t + 1) * k)));
     j["test_confusion"] = {{"classes", s.class_names}, {"counts", rows}};
   }
-  std::filesystem::create_directories(file.parent_path());
-  auto temporary = file;
-  temporary += ".partial";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << j.dump(2) << '\n';
-    if (!out.flush())
-      throw std::runtime_error(fmt::format("[trellis] train: cannot write {}", temporary.string()));
-  }
-  std::filesystem::rename(temporary, file);
+  replace_file(file, j.dump(2) + '\n');
 }
 
 }  // namespace trellis::core
