@@ -56,8 +56,7 @@ class metrics_log {
              std::size_t rank = 0) {
     const metric_record m{name, static_cast<std::int64_t>(step), static_cast<std::int64_t>(epoch),
                           static_cast<std::int64_t>(rank), value, tensorboard::unix_time_now()};
-    out_->append(to_json_line(m) + '
-');
+    out_->append(to_json_line(m) + '\n');
     events_.scalar(series_key(m), m.step, value, m.time);
     if (forward_) forward_(m);
   }
