@@ -14,7 +14,7 @@
 #include "trellis/backend.hpp"
 #include "trellis/cli/options.hpp"
 #include "trellis/cli/settings.hpp"
-#include "trellis/core/process/parent_death.hpp"
+#include "trellis/posix/parent_death.hpp"
 #include "trellis/pipeline.hpp"
 #include "trellis/plan/make_plan.hpp"
 #include "trellis/plan/write_plan.hpp"
@@ -66,7 +66,7 @@ int main(Pipeline p, int argc, char** argv) {
   cli::options o;
   o.program = cli::program_name(argc, argv);
   const bool worker = detail::rank_environment_present(), launcher = detail::node_launcher_present();
-  if (worker || launcher) core::process::die_with_driver();
+  if (worker || launcher) posix::die_with_driver();
   try {
     o = cli::parse_options(argc, argv);
     if (o.help) {

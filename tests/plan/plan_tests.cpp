@@ -204,9 +204,9 @@ TEST_CASE("a rendezvous port in use fails the plan and says how to change it") {
 TEST_CASE("a port that a closed connection left in TIME_WAIT is free; a listening one is not") {
   const auto [listener, sa] = listening_socket();
   const auto port = ntohs(sa.sin_port);
-  const auto loopback = plan::resolve_host("127.0.0.1", std::chrono::seconds(1));
+  const auto loopback = posix::resolve_host("127.0.0.1", std::chrono::seconds(1));
   REQUIRE(loopback.ok());
-  CHECK_FALSE(plan::port_is_free(loopback, port));  // listening
+  CHECK_FALSE(posix::port_is_free(loopback, port));  // listening
 
   // A real connection, closed by the server's side first: that side's socket stays in
   // TIME_WAIT on the port for a minute, as a rendezvous's does after a run.
@@ -228,7 +228,7 @@ TEST_CASE("a port that a closed connection left in TIME_WAIT is free; a listenin
       if (line.find(hex) != std::string::npos && line.find(hex) < 20) states += line.substr(33, 4);
   }
   REQUIRE_THAT(states, Catch::Contains(" 06 "));
-  CHECK(plan::port_is_free(loopback, port));
+  CHECK(posix::port_is_free(loopback, port));
 
   auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist"}
          | compute<local::cpu>{}

@@ -1,5 +1,5 @@
 // What the plan needs to know about this machine: how many CUDA GPUs it exposes and whether a
-// folder can be written (plan/address.hpp: the rendezvous address and port). Plain POSIX; no
+// folder can be written (posix/address.hpp: the rendezvous address and port). Plain POSIX; no
 // CUDA runtime needed.
 #pragma once
 #include <unistd.h>

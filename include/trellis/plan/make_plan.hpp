@@ -10,7 +10,7 @@
 
 #include "trellis/cli/options.hpp"
 #include "trellis/pipeline.hpp"
-#include "trellis/plan/address.hpp"
+#include "trellis/posix/address.hpp"
 #include "trellis/plan/dataset_layout.hpp"
 #include "trellis/plan/field_values.hpp"
 #include "trellis/plan/machine.hpp"
@@ -22,13 +22,13 @@ namespace trellis::plan {
 /// A local run's rendezvous: master_addr resolves, within timeout_s, to an address of this
 /// machine (every rank runs here), and nobody listens on master_port there.
 inline void check_rendezvous(run_plan& plan) {
-  const auto host = resolve_host(plan.master_addr, std::chrono::seconds(plan.timeout_s));
+  const auto host = posix::resolve_host(plan.master_addr, std::chrono::seconds(plan.timeout_s));
   const std::string where = plan.master_addr + ":" + std::to_string(plan.master_port);
   machine_check address{"rendezvous.address", false, ""};
   if (!host.ok())
     address.detail = "distributed.master_addr '" + plan.master_addr + "' does not resolve: " +
                      host.error + ". Fix: --set distributed.master_addr=127.0.0.1";
-  else if (!is_local_address(host))
+  else if (!posix::is_local_address(host))
     address.detail = "distributed.master_addr '" + plan.master_addr + "' (" + host.text() +
                      ") is not an address of this machine, where a local run starts every rank. "
                      "Fix: --set distributed.master_addr=127.0.0.1";
@@ -36,7 +36,7 @@ inline void check_rendezvous(run_plan& plan) {
     address = {"rendezvous.address", true, "'" + plan.master_addr + "' is this machine (" + host.text() + ")"};
   plan.checks.push_back(address);
   if (!address.ok) return;
-  const bool free = port_is_free(host, plan.master_port);
+  const bool free = posix::port_is_free(host, plan.master_port);
   plan.checks.push_back(
       {"rendezvous.port", free,
        where + (free ? " is free" : " is in use; choose another with --set distributed.master_port=N")});

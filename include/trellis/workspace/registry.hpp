@@ -23,7 +23,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "trellis/core/process/process_info.hpp"
+#include "trellis/posix/process_info.hpp"
 #include "trellis/rules/names.hpp"
 #include "trellis/workspace/crash_point.hpp"
 #include "trellis/workspace/error.hpp"
@@ -85,8 +85,8 @@ inline void remove_dead_staging(const fs::path& folder) {
     int pid = 0;
     unsigned long long ticks = 0;
     if (std::sscanf(n.c_str(), ".staging-%d-%llu-", &pid, &ticks) != 2) continue;
-    const auto started = core::process::process_start_ticks(pid);
-    if (!core::process::process_running(pid) || !started || *started != ticks)
+    const auto started = posix::process_start_ticks(pid);
+    if (!posix::process_running(pid) || !started || *started != ticks)
       fs::remove_all(entry.path(), ec);
   }
 }
@@ -113,7 +113,7 @@ inline model_card register_model(database& db, const fs::path& root, const regis
   const int pid = static_cast<int>(::getpid());
   const fs::path staging =
       folder / fmt::format(".staging-{}-{}-{:08x}", pid,
-                           core::process::process_start_ticks(pid).value_or(0),
+                           posix::process_start_ticks(pid).value_or(0),
                            std::random_device{}());
   fs::create_directories(staging);
   struct cleanup {  // a failed registration leaves no staging folder behind

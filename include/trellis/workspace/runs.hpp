@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "trellis/core/process/process_info.hpp"
+#include "trellis/posix/process_info.hpp"
 #include "trellis/workspace/run_folder.hpp"
 #include "trellis/workspace/run_record.hpp"
 #include "trellis/workspace/sqlite.hpp"
@@ -93,7 +93,7 @@ inline run_record create_run(database& db, const std::filesystem::path& workspac
       .bind_all(folder.id, run.experiment, run.backend, now,
                 std::filesystem::relative(folder.root, workspace_root).string(), run.plan_json,
                 run.settings_json, run.origin.host, pid,
-                static_cast<std::int64_t>(core::process::process_start_ticks(pid).value_or(0)),
+                static_cast<std::int64_t>(posix::process_start_ticks(pid).value_or(0)),
                 now, run.origin.git_commit, run.origin.git_dirty, run.origin.torch_version,
                 run.origin.cuda_version, run.origin.nccl_version, run.resumed_from)
       .run();
@@ -215,8 +215,8 @@ inline std::vector<std::string> mark_stale_runs(database& db) {
     std::string why;
     if (c.host == here && c.pid) {
       const int pid = static_cast<int>(*c.pid);
-      const auto started = core::process::process_start_ticks(pid);
-      const bool same_process = core::process::process_running(pid) && started &&
+      const auto started = posix::process_start_ticks(pid);
+      const bool same_process = posix::process_running(pid) && started &&
                                 (!c.started || *c.started == 0 ||
                                  static_cast<std::uint64_t>(*c.started) == *started);
       if (!same_process)

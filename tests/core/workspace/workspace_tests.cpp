@@ -140,7 +140,7 @@ TEST_CASE("a run whose driver is gone is marked Failed when the workspace is nex
     w.db()
         .prepare("UPDATE runs SET driver_pid = ?, driver_started = ? WHERE id = ?")
         .bind_all(driver.pid(),
-                  static_cast<std::int64_t>(*trellis::core::process::process_start_ticks(driver.pid())),
+                  static_cast<std::int64_t>(*trellis::posix::process_start_ticks(driver.pid())),
                   killed)
         .run();
     ::kill(driver.pid(), SIGKILL);

@@ -19,7 +19,7 @@
 #include "trellis/backends/local/rank_status.hpp"
 #include "trellis/cli/options.hpp"
 #include "trellis/core/process/child.hpp"
-#include "trellis/core/process/parent_death.hpp"
+#include "trellis/posix/parent_death.hpp"
 #include "trellis/plan/run_plan.hpp"
 #include "trellis/workspace/run_folder.hpp"
 
@@ -66,8 +66,8 @@ inline attempt launch(const plan::run_plan& plan, const workspace::run_folder& r
   auto env = job_environment(plan, run_dir.string(), restart);
   env["TRELLIS_RUN_ID"] = run.id;
   env["TRELLIS_ATTEMPT_ID"] = new_attempt_id();
-  env[core::process::driver_pid_variable] = std::to_string(::getpid());
-  env[core::process::driver_start_variable] = core::process::own_start_ticks();
+  env[posix::driver_pid_variable] = std::to_string(::getpid());
+  env[posix::driver_start_variable] = posix::own_start_ticks();
   clear_statuses(run_dir);
   const bool append = restart > 0;
   attempt a;
@@ -89,7 +89,7 @@ inline attempt launch(const plan::run_plan& plan, const workspace::run_folder& r
     a.start({argv, keeper_env, run.logs() / "mpirun.log", append}, std::nullopt);
   } else if (plan.launch == "per_node") {
     a.what = attempt::kind::node_launchers;
-    env[core::process::parent_pid_variable] = std::to_string(::getpid());
+    env[posix::parent_pid_variable] = std::to_string(::getpid());
     for (std::size_t node = 0; node < plan.nodes; ++node) {
       auto node_env = env;
       node_env["NODE_RANK"] = std::to_string(node);
@@ -98,7 +98,7 @@ inline attempt launch(const plan::run_plan& plan, const workspace::run_folder& r
               std::nullopt);
     }
   } else {
-    env[core::process::parent_pid_variable] = std::to_string(::getpid());
+    env[posix::parent_pid_variable] = std::to_string(::getpid());
     for (const auto& slot : plan.ranks)
       a.start({worker_arguments(o), rank_environment(env, slot), run.rank_log(slot.global_rank), append},
               slot.global_rank);

@@ -35,7 +35,7 @@ inline int run_node_launcher(const cli::options& o) {
   a.starter = under_mpirun ? "its rank keeper" : "its node launcher";
   // The job's variables are inherited; a rank is no launcher, and follows this process.
   const std::map<std::string, std::string> own{{"TRELLIS_NODE_LAUNCHER", ""},
-                                               {core::process::parent_pid_variable, std::to_string(::getpid())}};
+                                               {posix::parent_pid_variable, std::to_string(::getpid())}};
   std::string started;
   if (under_mpirun) {
     const std::size_t rank = number("OMPI_COMM_WORLD_RANK");

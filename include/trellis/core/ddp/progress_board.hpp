@@ -29,7 +29,7 @@ class progress_board {
     opts.isServer = false;
     opts.waitWorkers = false;
     opts.timeout = answer_limit;
-    const auto host = plan::resolve_host(env.master_addr, answer_limit);
+    const auto host = posix::resolve_host(env.master_addr, answer_limit);
     auto tcp = c10::make_intrusive<c10d::TCPStore>(host.ok() ? host.text() : env.master_addr, opts);
     store_ = c10::make_intrusive<c10d::PrefixStore>(store_prefix(env) + "/progress", tcp);
     thread_ = std::thread([this] { publish(); });

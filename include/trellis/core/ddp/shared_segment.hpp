@@ -1,6 +1,6 @@
 // shared_segment: a POSIX shared-memory segment that the ranks of one host map together, and
 // futex signalling across processes (never FUTEX_PRIVATE) for ranks that wait on each other
-// through it; core/process/process_info.hpp tells whether a peer still runs.
+// through it; posix/process_info.hpp tells whether a peer still runs.
 #pragma once
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -21,7 +21,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "trellis/core/process/process_info.hpp"
+#include "trellis/posix/process_info.hpp"
 
 namespace trellis::core::ddp {
 
@@ -98,6 +98,6 @@ inline void wait_while(shared_counter& word, std::uint32_t seen, std::chrono::mi
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, seen, &ts, nullptr, 0);
 }
 
-using process::process_running;
+using posix::process_running;
 
 }  // namespace trellis::core::ddp

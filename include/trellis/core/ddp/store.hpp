@@ -13,7 +13,7 @@
 
 #include "trellis/core/ddp/c10d_compat.hpp"
 #include "trellis/core/ddp/rank_env.hpp"
-#include "trellis/plan/address.hpp"
+#include "trellis/posix/address.hpp"
 
 namespace trellis::core::ddp {
 
@@ -69,7 +69,7 @@ inline c10::intrusive_ptr<c10d::Store> make_store(const rank_env& env, std::chro
                                                   std::chrono::milliseconds resolve_limit) {
   if (env.world_size == 1 && !env.use_agent_store) return c10::make_intrusive<c10d::HashStore>();
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
-  const auto host = plan::resolve_host(env.master_addr, resolve_limit);
+  const auto host = posix::resolve_host(env.master_addr, resolve_limit);
   if (!host.ok())
     throw rendezvous_error("[trellis] ddp: rank " + std::to_string(env.rank) + ": MASTER_ADDR '" +
                            env.master_addr + "' does not resolve: " + host.error);
@@ -86,7 +86,7 @@ inline c10::intrusive_ptr<c10d::Store> make_store(const rank_env& env, std::chro
     tcp = c10::make_intrusive<c10d::TCPStore>(host.text(), opts);
   } catch (const std::exception& e) {
     // Only a port that someone else listens on is a conflict (not a timeout waiting for ranks).
-    if (!opts.isServer || plan::port_is_free(host, env.master_port)) throw;
+    if (!opts.isServer || posix::port_is_free(host, env.master_port)) throw;
     const auto other = detail::rendezvous_owner(host.text(), env.master_port, std::chrono::seconds(5));
     throw rendezvous_error("[trellis] ddp: rank 0 of " + env.run_description() +
                            " cannot host the rendezvous: " +

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-namespace trellis::core::process {
+namespace trellis::posix {
 
 namespace detail {
 /// The fields of /proc/<pid>/stat after the command name (which may hold spaces), or "".
@@ -41,4 +41,4 @@ inline std::optional<std::uint64_t> process_start_ticks(int pid) {
   return std::stoull(field);
 }
 
-}  // namespace trellis::core::process
+}  // namespace trellis::posix

@@ -15,9 +15,9 @@
 #include <string>
 #include <thread>
 
-#include "trellis/core/process/process_info.hpp"
+#include "trellis/posix/process_info.hpp"
 
-namespace trellis::core::process {
+namespace trellis::posix {
 
 /// The variables a starting process gives its children: TRELLIS_PARENT_PID names it (the
 /// children check it), TRELLIS_DRIVER_PID and TRELLIS_DRIVER_START name the driver (its start
@@ -66,4 +66,4 @@ inline std::string own_start_ticks() {
   return std::to_string(process_start_ticks(static_cast<int>(::getpid())).value_or(0));
 }
 
-}  // namespace trellis::core::process
+}  // namespace trellis::posix

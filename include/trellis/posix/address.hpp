@@ -18,7 +18,7 @@
 #include <string>
 #include <thread>
 
-namespace trellis::plan {
+namespace trellis::posix {
 
 /// A host's first TCP address, or why it has none.
 struct resolved_host {
@@ -113,4 +113,4 @@ inline bool port_is_free(const resolved_host& host, std::uint16_t port) {
   return host.ok() && detail::try_bind(host, port) == 0;
 }
 
-}  // namespace trellis::plan
+}  // namespace trellis::posix
