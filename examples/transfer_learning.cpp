@@ -3,7 +3,7 @@
 // (120 training and 100 validation images each), on 2 Azure A100 nodes -- or rehearsed on this
 // machine with --backend=local -- then register the result and export it to ONNX.
 // examples/from_scratch.cpp trains the same network on the same data without the base.
-#include <trellis/backends/local.hpp>
+#include <trellis/backends/azure.hpp>
 #include <trellis/trellis.hpp>
 
 #include "fashion_target.hpp"

@@ -2,26 +2,31 @@
 # trellis's job side on Azure ML: run as the command of a command job, in the working folder that
 # holds the code snapshot. It builds the pipeline program with CMake against the environment's
 # LibTorch (once per node, or once for all when TRELLIS_BUILD_CACHE is shared), then runs it in
-# worker mode with Azure's variables; rank 0 then copies outputs/ into the model output.
+# worker mode with Azure's variables; rank 0 then copies outputs/ into the model output, and its
+# metrics.jsonl into outputs/, which Azure uploads as the run's artifacts and the driver downloads.
 #
-#   bash backends/azure/job.sh --target NAME [--model-output DIR] [--per-node P] [--data DIR] -- [ARGS]
+#   bash backends/azure/job.sh --target NAME [--model-output DIR] [--per-node P] [--data DIR]
+#                              [--transfer-from PATH] -- [ARGS]
 #
 #   --target        the CMake target of the pipeline program
 #   --model-output  the job's model output (${{outputs.model}}); rank 0 copies outputs/ into it
 #   --per-node P    Azure starts one process per node; the program's node launcher starts P ranks
 #   --data DIR      the dataset folder in the snapshot, which the program reads but the build does not
+#   --transfer-from the transfer_from model input (${{inputs.transfer_from}}): model.pt or its
+#                   folder; the ranks load it after checking it against TRELLIS_TRANSFER_SHA256
 #   TRELLIS_JOB_CMAKE_ARGS  -D options of the build (the driver passes those of its own build)
 #   TRELLIS_BUILD_CACHE     a folder the job's processes (and later jobs) share to build in; the
 #                           build is keyed by the sources, the options, the compiler and LibTorch
 set -euo pipefail
 
-target="" model_output="" per_node="" data=""
+target="" model_output="" per_node="" data="" transfer=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target=$2; shift 2 ;;
     --model-output) model_output=$2; shift 2 ;;
     --per-node) per_node=$2; shift 2 ;;
     --data) data=$2; shift 2 ;;
+    --transfer-from) transfer=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "job.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -96,11 +101,22 @@ if [ -n "${OMPI_COMM_WORLD_RANK:-}" ] && [ -z "${MASTER_ADDR:-}" ]; then
   export MASTER_ADDR=${master%%:*}
 fi
 
+if [ -n "$transfer" ]; then
+  # The worker checks the file against TRELLIS_TRANSFER_SHA256 (a job variable) before using it.
+  if [ -d "$transfer" ]; then transfer=$transfer/model.pt; fi
+  export TRELLIS_TRANSFER_FILE=$transfer
+fi
+
 status=0
 "$program" "$@" || status=$?
 if [ "$status" -eq 0 ] && [ "$rank" = 0 ] && [ -n "$model_output" ] && [ -d outputs ]; then
   mkdir -p "$model_output"
   cp -r outputs/. "$model_output"/
   say "outputs/ copied to the model output"
+fi
+if [ "$rank" = 0 ] && [ -f metrics.jsonl ]; then
+  # Every value rank 0 logged, with its epoch and rank, for the driver's run record.
+  mkdir -p outputs
+  cp metrics.jsonl outputs/metrics.jsonl
 fi
 exit "$status"

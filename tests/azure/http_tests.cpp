@@ -1,7 +1,8 @@
 // The HTTP client, the credentials and the MLflow client against the emulator on loopback:
 // 429 and 503 answers and a dropped connection are retried (Retry-After honoured) until they
 // succeed, the three credential sources work in their order, a refused token or secret gives a
-// message that names its source and never the secret, and metrics logged through MLflow read back.
+// message that names its source and never the secret, and metrics logged through MLflow read back;
+// rank 0's forwarder sends the trainer's values while it goes on, per-rank values apart.
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
@@ -9,10 +10,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <thread>
 #include <trellis/backends/azure/arm_client.hpp>
 #include <trellis/backends/azure/credentials.hpp>
 #include <trellis/backends/azure/http.hpp>
 #include <trellis/backends/azure/mlflow_client.hpp>
+#include <trellis/backends/azure/mlflow_forwarder.hpp>
 
 #include "emulator.hpp"
 
@@ -50,6 +54,18 @@ az::workspace_ref emulated_workspace() {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// A run of the emulator's MLflow, as a job's (runs/create with its token).
+std::string new_mlflow_run(const emulator& emu) {
+  az::http_client http;
+  const auto run = http.send(
+      {"POST",
+       emu.base() + "/mlflow/v1.0" + emulator::workspace_path() + "/api/2.0/mlflow/runs/create",
+       {"Authorization: Bearer " + emu.options().token, "Content-Type: application/json"},
+       "{}"});
+  REQUIRE(run.status == 200);
+  return json::parse(run.body)["run"]["info"]["run_id"];
 }
 }  // namespace
 
@@ -208,14 +224,7 @@ TEST_CASE("the MLflow client logs metrics one by one and in batches, and reads t
       "POST", "/mlflow/v1.0" + emulator::workspace_path() + "/api/2.0/mlflow/runs/create", "{}");
   // runs/create wants the token; the emulator refuses it without one.
   CHECK(created.status == 401);
-  az::http_client http;
-  const auto run = http.send(
-      {"POST",
-       emu.base() + "/mlflow/v1.0" + emulator::workspace_path() + "/api/2.0/mlflow/runs/create",
-       {"Authorization: Bearer " + emu.options().token, "Content-Type: application/json"},
-       "{}"});
-  REQUIRE(run.status == 200);
-  const std::string run_id = json::parse(run.body)["run"]["info"]["run_id"];
+  const std::string run_id = new_mlflow_run(emu);
 
   // As a worker sees it: the variables Azure ML sets in a job.
   const std::string tracking = emu.base() + "/mlflow/v1.0" + emulator::workspace_path();
@@ -258,4 +267,46 @@ TEST_CASE("the MLflow client logs metrics one by one and in batches, and reads t
   az::mlflow_client stranger(tracking, run_id, [] { return std::string{"wrong-token-value"}; });
   CHECK_THROWS_WITH(stranger.log_metric({"x", 1, 0, 0}),
                     Catch::Contains("HTTP 401") && !Catch::Contains("wrong-token-value"));
+}
+
+TEST_CASE(
+    "rank 0's forwarder sends the trainer's metrics while training goes on, each rank's "
+    "values under a key of their own",
+    "[mlflow]") {
+  emulator emu(azure_test::work_dir("mlflow-forwarder"));
+  const std::string run_id = new_mlflow_run(emu);
+  const std::string tracking = emu.base() + "/mlflow/v1.0" + emulator::workspace_path();
+  auto logged = [&] { return emu.state()["metrics"][run_id]; };
+  {
+    auto forwarder = std::make_shared<az::mlflow_forwarder>(
+        az::mlflow_client(tracking, run_id, [&] { return emu.options().token; }),
+        std::chrono::milliseconds{100});
+    const auto sink = az::mlflow_forwarder::sink(forwarder);
+    sink({"train_loss", 5, 1, 0, 0.25, 1700000000.5});
+    sink({"rank_images_per_s", 5, 1, 1, 40.0, 1700000000.5});
+    sink({"val_loss", 5, 1, 0, std::nan(""), 1700000001.0});  // JSON has no NaN: not sent
+    // Sent before the forwarder is closed: as it goes, not at the end.
+    for (int i = 0; i < 100 && logged().size() < 2; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    const auto early = logged();
+    REQUIRE(early.size() == 2);
+    CHECK(
+        early[0] ==
+        json({{"key", "train_loss"}, {"value", 0.25}, {"step", 5}, {"timestamp", 1700000000500}}));
+    CHECK(early[1]["key"] == "images_per_s/rank_1");
+    for (int step = 6; step < 1206; ++step) sink({"train_loss", step, 2, 0, 1.0 / step, 1.7e9});
+    forwarder->close();
+    CHECK(forwarder->sent() == 1202);
+    CHECK(forwarder->dropped() == 0);
+  }
+  CHECK(logged().size() == 1202);
+
+  // MLflow refusing the values (a wrong token) is reported and costs the values, not the training.
+  az::mlflow_forwarder refused(
+      az::mlflow_client(tracking, run_id, [] { return std::string{"wrong-token-value"}; }),
+      std::chrono::milliseconds{100});
+  refused.add({"train_loss", 1, 1, 0, 0.5, 1.7e9});
+  refused.close();
+  CHECK(refused.sent() == 0);
+  CHECK(refused.dropped() == 1);
 }

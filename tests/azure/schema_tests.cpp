@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <trellis/backends/azure/make_submission.hpp>
@@ -37,12 +38,14 @@ struct bodies {
 
   /// Every body one submission of `p` sends, as make_submission and the driver build them.
   template <class Pipeline>
-  void add(const std::string& label, Pipeline p, std::vector<std::string> settings = {}) {
+  void add(const std::string& label, Pipeline p, std::vector<std::string> settings = {},
+           std::optional<plan::transfer_source> transfer = std::nullopt) {
     cli::options o;
     o.workspace = (folder / "ws").string();
     o.settings = settings;
     for (const auto& s : settings) cli::apply_setting(p, s);
-    const auto plan = plan::make_plan(p, o);
+    auto plan = plan::make_plan(p, o);
+    plan.transfer = transfer;  // what the workspace's plan check resolves
     const auto s = az::make_submission(p, plan, o, {});
     const std::string ws =
         "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/"
@@ -60,6 +63,11 @@ struct bodies {
           s.job.body(env_id, ws + "/" + s.code.relative(), ws + "/" + s.compute.relative()));
     if (s.model)
       write("workspaces_models_versions", label, s.model->body(s.job.name, s.job.model_output));
+    if (s.transfer) {
+      const std::string uri = "https://acct.blob.core.windows.net/c/" + s.transfer->files.version;
+      write("workspaces_codes_versions", label + "_transfer", s.transfer->files.body(uri));
+      write("workspaces_models_versions", label + "_transfer", s.transfer->body(uri));
+    }
     vm_sizes.insert(s.compute.vm_size);
   }
 };
@@ -140,6 +148,14 @@ TEST_CASE("every body the backend sends validates against Azure's schemas", "[sc
         make_pipeline<azure::nc96ads_a100_v4, gpu_env, PyTorch, dedicated, 4, per_node>());
   b.add("data_asset", make_pipeline<azure::ds3_v2, cpu_env, PyTorch, dedicated, 1>(),
         {"dataset.root=azureml:tiny-shapes:3", "environment.pip=onnx,pillow", "train.lr=0.5"});
+  // transfer_from (its source a model input) and export_onnx.
+  b.add("transfer_onnx",
+        dataset<image_folder, classes<3>, input_shape<1, 28, 28>>{.root = tiny} | gpu_env{} |
+            compute<azure::nc24ads_a100_v4, max_nodes<2>, cluster<"gpu">>{} |
+            distributed<PyTorch, nodes<2>, procs<1>>{} |
+            train<models::resnet18, epochs<2>, sgd, transfer_from<"base">>{} |
+            register_model<"tuned">{} | export_onnx<opset<17>>{},
+        {}, plan::transfer_source{"base:4", "/models/base/4/model.pt", std::string(64, 'a')});
   CHECK(b.vm_sizes == catalog_sizes());
 
   const auto result = validate(b.folder);

@@ -1,7 +1,8 @@
 """An Azure ML emulator on loopback for trellis's tests: the ARM endpoints of
 Microsoft.MachineLearningServices a submission uses (workspace, environment, code and model
-versions, startPendingUpload, computes with their asynchronous operation, command jobs and
-cancel), the identity platform's token endpoint (client credentials), blob storage behind SAS
+versions -- a model from a job's output or from an uploaded code folder, listed by name --,
+startPendingUpload, computes with their asynchronous operation, command jobs with model inputs,
+and cancel), the identity platform's token endpoint (client credentials), blob storage behind SAS
 URIs, run history (run details with log files), artifacts (contentinfo), and the MLflow REST
 subset workers log with. Every ARM PUT body is checked against Azure's published schema
 (schemas.py) and refused with 400 when it fails; submitted jobs run here (jobs.py).
@@ -49,6 +50,7 @@ class Emulator:
             args.subscription, args.resource_group, PROVIDER, args.workspace)
         self.arm_tokens = set([args.issue_token]) if args.issue_token else set()
         self.environments, self.codes, self.computes, self.jobs, self.models = {}, {}, {}, {}, {}
+        self.model_folders = {}  # (name, version) -> the folder its modelUri names
         self.uploads = {}       # upload id -> SAS signature
         self.operations = {}    # operation id -> [polls left, compute name]
         self.metrics = {}       # run id -> [metric]
@@ -96,6 +98,7 @@ class Emulator:
             ("POST", WS + r"/jobs/(?P<name>[^/]+)/cancel", self.cancel_job),
             ("GET|PUT", WS + r"/jobs/(?P<name>[^/]+)", self.job),
             ("GET", WS + r"/models/(?P<name>[^/]+)", self.model_container),
+            ("GET", WS + r"/models/(?P<name>[^/]+)/versions", self.model_versions),
             ("GET|PUT", WS + r"/models/(?P<name>[^/]+)/versions/(?P<version>[^/]+)", self.model_version),
         ]
         for methods, pattern, handler in routes:
@@ -349,6 +352,7 @@ class Emulator:
         key = tuple(code[len(self.ws_path) + 1:].split("/")[1::2]) if code.startswith(self.ws_path + "/codes/") else None
         if key not in self.codes:
             raise ApiError(400, "UserError", "codeId %s is not a code version of this workspace" % code)
+        inputs = self.input_folders(p.get("inputs") or {})
         with self.lock:
             if m["name"] in self.jobs:
                 raise ApiError(409, "UserError", "Job %s exists; jobs cannot be changed" % m["name"])
@@ -358,12 +362,29 @@ class Emulator:
             self.arm_tokens.add(token)  # the job's run token: MLflow accepts it
             mlflow_uri = "%s/mlflow/v1.0%s" % (self.base, self.ws_path)
             job = Job(m["name"], p, folder, self.blob_folder(upload), self.args.job_env, (mlflow_uri, token),
-                      dict(self.job_faults), self.log)
+                      dict(self.job_faults), self.log, inputs)
             self.jobs[m["name"]] = job
             self.metrics.setdefault(m["name"], [])
         job.start()
         out = {"properties": dict(p, status="NotStarted")}
         return 201, self.resource(relative, out, "jobs"), {}
+
+    def input_folders(self, inputs):
+        """The folder each model input mounts: its uri names a model version of this workspace
+        (azureml:<name>:<version>)."""
+        folders = {}
+        for name, spec in inputs.items():
+            if spec.get("jobInputType") not in ("custom_model", "mlflow_model", "triton_model"):
+                continue
+            found = re.fullmatch(r"azureml:([A-Za-z0-9._-]+):([A-Za-z0-9._-]+)", spec.get("uri", ""))
+            key = (found.group(1), found.group(2)) if found else None
+            with self.lock:
+                folder = self.model_folders.get(key)
+            if folder is None:
+                raise ApiError(400, "UserError", "input %s: %s is not a model version of this workspace" % (
+                    name, spec.get("uri", "")))
+            folders[name] = folder
+        return folders
 
     def cancel_job(self, request):
         job = self.jobs.get(request["match"]["name"])
@@ -439,18 +460,39 @@ class Emulator:
         if request["method"] == "GET":
             return self.stored(self.models, key, relative, "models/versions")
         body = self.validated(request, "workspaces_models_versions", m["version"])
-        uri = body["properties"].get("modelUri", "")
-        found = re.fullmatch(r"azureml://jobs/([^/]+)/outputs/([A-Za-z0-9_]+)", uri)
-        job = self.jobs.get(found.group(1)) if found else None
-        if not job or job.status != "Completed" or found.group(2) not in job.outputs or \
-                not os.listdir(job.outputs[found.group(2)]):
-            raise ApiError(400, "UserError", "modelUri %s is not an output of a completed job" % uri)
+        folder = self.model_uri_folder(body["properties"].get("modelUri", ""))
         with self.lock:
             if key in self.models:
                 raise ApiError(409, "Conflict", "Model %s:%s exists" % key)
-            body["properties"]["files"] = sorted(os.listdir(job.outputs[found.group(2)]))
+            body["properties"]["files"] = sorted(os.listdir(folder))
             self.models[key] = body
+            self.model_folders[key] = folder
         return 201, self.resource(relative, body, "models/versions"), {}
+
+    def model_uri_folder(self, uri):
+        """The folder a modelUri names: a completed job's output, or the uploaded folder of a code
+        version (a blob folder of this workspace's storage)."""
+        found = re.fullmatch(r"azureml://jobs/([^/]+)/outputs/([A-Za-z0-9_]+)", uri)
+        if found:
+            job = self.jobs.get(found.group(1))
+            if job and job.status == "Completed" and found.group(2) in job.outputs and \
+                    os.listdir(job.outputs[found.group(2)]):
+                return job.outputs[found.group(2)]
+        with self.lock:
+            uploaded = any(c["properties"].get("codeUri") == uri for c in self.codes.values())
+        if uploaded:
+            return self.blob_folder(uri.rsplit("/", 1)[1])
+        raise ApiError(400, "UserError", "modelUri %s is neither an output of a completed job nor an uploaded "
+                       "folder of this workspace" % uri)
+
+    def model_versions(self, request):
+        name = request["match"]["name"]
+        with self.lock:
+            versions = [(v, body) for (n, v), body in self.models.items() if n == name]
+        if not versions:
+            raise ApiError(404, "UserError", "Model container %s not found" % name)
+        return 200, {"value": [self.resource("models/%s/versions/%s" % (name, v), body, "models/versions")
+                               for v, body in versions]}, {}
 
     # ------------------------------------------------------------------ MLflow
     def mlflow_run_of(self, request, run_id):

@@ -1,9 +1,10 @@
 """Runs a submitted command job the way Azure ML does, on this machine: one working folder per
 node holding the unpacked code snapshot, the command started once per process (PyTorch:
 processCountPerInstance per node, with MASTER_ADDR, MASTER_PORT, WORLD_SIZE, NODE_RANK, RANK and
-LOCAL_RANK; Mpi: OpenMPI's OMPI_COMM_WORLD_* and AZ_BATCHAI_MPI_MASTER_NODE), one log a process
-(user_logs/std_log_process_<rank>.txt), the first failing process ends the job, outputs/ of the
-nodes becomes the run's artifacts, and Upload outputs are kept for model registration."""
+LOCAL_RANK; Mpi: OpenMPI's OMPI_COMM_WORLD_* and AZ_BATCHAI_MPI_MASTER_NODE), model inputs
+mounted read-only, one log a process (user_logs/std_log_process_<rank>.txt), the first failing
+process ends the job, outputs/ of the nodes becomes the run's artifacts, and Upload outputs are
+kept for model registration."""
 import os
 import re
 import shutil
@@ -33,7 +34,7 @@ def iso_seconds(duration):
 
 
 class Job:
-    def __init__(self, name, properties, folder, code_dir, extra_env, mlflow, faults, log):
+    def __init__(self, name, properties, folder, code_dir, extra_env, mlflow, faults, log, inputs=None):
         self.name = name
         self.properties = properties
         self.folder = folder
@@ -48,6 +49,8 @@ class Job:
         self.cancel_requested = False
         self.lock = threading.Lock()
         self.outputs = {}
+        self.input_sources = inputs or {}  # model inputs: name -> the folder of the model version
+        self.inputs = {}  # name -> where it is mounted (read-only) for the job
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self):
@@ -109,6 +112,13 @@ class Job:
         for name, output in (p.get("outputs") or {}).items():
             self.outputs[name] = os.path.join(self.folder, "outputs", name)
             os.makedirs(self.outputs[name], exist_ok=True)
+        for name, source in self.input_sources.items():  # ReadOnlyMount: a read-only copy
+            mount = os.path.join(self.folder, "inputs", name)
+            shutil.copytree(source, mount)
+            for dirpath, _, files in os.walk(mount):
+                for f in files:
+                    os.chmod(os.path.join(dirpath, f), 0o444)
+            self.inputs[name] = mount
         work = []
         for node in range(nodes):
             wd = os.path.join(self.folder, "node_%d" % node, "wd")
@@ -169,6 +179,8 @@ class Job:
             if kind == "outputs" and name in self.outputs:
                 return self.outputs[name]
             inputs = self.properties.get("inputs") or {}
+            if kind == "inputs" and name in self.inputs:
+                return self.inputs[name]
             if kind == "inputs" and name in inputs and inputs[name].get("jobInputType") == "literal":
                 return inputs[name]["value"]
             raise RuntimeError("the command refers to ${{%s.%s}}, which the job does not define" % (kind, name))

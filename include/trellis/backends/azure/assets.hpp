@@ -1,11 +1,13 @@
 // What one Azure submission creates or refers to — environment, code, compute cluster, command
-// job, model version — as plain values, and the request body each sends: ARM PUT bodies of
-// Microsoft.MachineLearningServices at the pinned api-version, checked against Azure's published
-// schemas by tests/azure. The same values give --dry-run's files and the real requests.
+// job, model versions (the one it registers, the one transfer_from starts from) — as plain
+// values, and the request body each sends: ARM PUT bodies of Microsoft.MachineLearningServices
+// at the pinned api-version, checked against Azure's published schemas by tests/azure. The same
+// values give --dry-run's files and the real requests.
 #pragma once
 #include <fmt/format.h>
 
 #include <cstddef>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -42,10 +44,13 @@ struct environment_asset {
   }
 };
 
-/// The program's sources, uploaded once per content (the version is a hash of the files).
+/// Files uploaded once per content (the version is a hash of them): the program's sources, or
+/// a transfer_from source's model.pt.
 struct code_asset {
   std::string name, version;
   std::size_t files = 0, bytes = 0;
+  std::string description =
+      "Sources of a trellis pipeline program, built on the cluster by backends/azure/job.sh";
 
   [[nodiscard]] std::string relative() const {
     return fmt::format("codes/{}/versions/{}", name, version);
@@ -57,8 +62,7 @@ struct code_asset {
     return {
         {"properties",
          {{"codeUri", code_uri},
-          {"description",
-           "Sources of a trellis pipeline program, built on the cluster by backends/azure/job.sh"},
+          {"description", description},
           {"isAnonymous", false},
           {"properties",
            {{"trellis.files", std::to_string(files)}, {"trellis.bytes", std::to_string(bytes)}}}}}};
@@ -122,11 +126,47 @@ struct command_job {
          {{model_output,
            {{"jobOutputType", "custom_model"},
             {"mode", "Upload"},
-            {"description", "outputs/ of rank 0 (model.pt), registered as the model version"}}}}},
+            {"description",
+             "outputs/ of rank 0 (model.pt, model.onnx with export_onnx), registered as the "
+             "model version"}}}}},
         {"limits",
          {{"jobLimitsType", "Command"}, {"timeout", fmt::format("PT{}S", timeout_seconds)}}}};
     if (!inputs.empty()) properties["inputs"] = inputs;
     return {{"properties", properties}};
+  }
+};
+
+/// The registered version a transfer_from starts from (the plan resolved it and checked its
+/// SHA-256), which the job gets as a model input. The workspace API (2025-09-01) uploads files
+/// only for code versions (startPendingUpload), so model.pt travels as a code version of its own,
+/// one per content, and a model version of the same name points at that folder; a version whose
+/// trellis.sha256 is already this file's is used as it is.
+struct transfer_model {
+  std::string name;       ///< the model's name, in the local registry and in Azure
+  std::string local_ref;  ///< the local registry's "name:version"
+  std::string sha256;     ///< of model.pt
+  std::filesystem::path file;
+  code_asset files;  ///< the code version that holds model.pt
+  static constexpr const char* input = "transfer_from";
+
+  /// The job's input: the version chosen at submission (`version`), mounted read-only.
+  [[nodiscard]] static json job_input(const std::string& name, const std::string& version) {
+    return {{"jobInputType", "custom_model"},
+            {"uri", fmt::format("azureml:{}:{}", name, version)},
+            {"mode", "ReadOnlyMount"},
+            {"description", "the model transfer_from starts from (model.pt)"}};
+  }
+  [[nodiscard]] json body(const std::string& model_uri) const {
+    return {{"properties",
+             {{"modelType", "custom_model"},
+              {"modelUri", model_uri},
+              {"description", "Uploaded by trellis from its registry, for transfer_from"},
+              {"tags", {{"trellis", "transfer_from"}}},
+              {"properties",
+               {{"trellis.sha256", sha256},
+                {"trellis.registry", local_ref},
+                {"trellis.format", "torch state_dict (model.pt)"}}},
+              {"isAnonymous", false}}}};
   }
 };
 

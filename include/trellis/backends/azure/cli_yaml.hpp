@@ -1,7 +1,8 @@
 // The Azure ML CLI v2 files equivalent to a submission: job.yml (a command job), compute.yml
 // (its AmlCompute cluster) and, for a custom environment, conda.yml, so that
 // `az ml compute create -f compute.yml` and `az ml job create -f job.yml` run the same job
-// without trellis. Strings are written as JSON strings, which are valid YAML.
+// without trellis (a transfer_from source is given as its file, which the CLI uploads). Strings
+// are written as JSON strings, which are valid YAML.
 #pragma once
 #include <fmt/format.h>
 
@@ -52,11 +53,15 @@ inline std::string job_yaml(const submission& s, const std::string& code) {
   for (const auto& [k, v] : j.environment_variables) y += "  " + k + ": " + yaml_string(v) + "\n";
   if (!j.inputs.empty()) {
     y += "inputs:\n";
-    for (const auto& [name, input] : j.inputs.items())
-      y += fmt::format("  {}:\n    type: {}\n    path: {}\n    mode: {}\n", name,
-                       input.value("jobInputType", std::string{}),
-                       yaml_string(input.value("uri", std::string{})),
-                       detail::cli_input_mode(input.value("mode", std::string{})));
+    for (const auto& [name, input] : j.inputs.items()) {
+      // transfer_from: the registry's file, which `az ml job create` uploads itself.
+      const bool transfer = s.transfer && name == transfer_model::input;
+      y += fmt::format(
+          "  {}:\n    type: {}\n    path: {}\n    mode: {}\n", name,
+          input.value("jobInputType", std::string{}),
+          yaml_string(transfer ? s.transfer->file.string() : input.value("uri", std::string{})),
+          detail::cli_input_mode(input.value("mode", std::string{})));
+    }
   }
   y += fmt::format("outputs:\n  {}:\n    type: custom_model\n    mode: upload\n", j.model_output);
   y += fmt::format("limits:\n  timeout: {}\n", j.timeout_seconds);

@@ -1,7 +1,8 @@
 // --dry-run with the Azure backend: without any network, writes every request body a run would
-// send (environment, startPendingUpload, code, compute, job, model) and the CLI v2 files that
-// submit the same job with `az ml` (job.yml, compute.yml, conda.yml), plus the snapshot's file
-// list, to <workspace>/dry-run/azure/.
+// send (environment, startPendingUpload, code, compute, job, model, and for transfer_from the
+// code and model version that carry its model.pt) and the CLI v2 files that submit the same job
+// with `az ml` (job.yml, compute.yml, conda.yml), plus the snapshot's file list, to
+// <workspace>/dry-run/azure/.
 #pragma once
 #include <fmt/format.h>
 
@@ -53,6 +54,15 @@ bool write_dry_run(const Pipeline& p, const plan::run_plan& plan, const cli::opt
     write_json("job.json",
                s.job.body(environment_id, id(s.code.relative()), id(s.compute.relative())));
     if (s.model) write_json("model.json", s.model->body(s.job.name, s.job.model_output));
+    // The transfer_from source's file, unless Azure already has a version with its SHA-256.
+    const auto transfer_uri =
+        s.transfer ? fmt::format("https://<storage-account>.blob.core.windows.net/<container>/{}",
+                                 s.transfer->files.version)
+                   : std::string{};
+    if (s.transfer) {
+      write_json("transfer_code.json", s.transfer->files.body(transfer_uri));
+      write_json("transfer_model.json", s.transfer->body(transfer_uri));
+    }
     std::string requests = fmt::format("# api-version {}; ids under {}\n", api_version, ws.path());
     if (!s.environment.curated)
       requests += "PUT " + s.environment.relative() + "  environment.json\n";
@@ -62,6 +72,17 @@ bool write_dry_run(const Pipeline& p, const plan::run_plan& plan, const cli::opt
                             s.sources.files.size(), s.sources.bytes);
     requests += "PUT " + s.code.relative() + "  code.json\n";
     requests += "PUT " + s.compute.relative() + "  compute.json (with the workspace's location)\n";
+    if (s.transfer)
+      requests += fmt::format(
+          "# transfer_from {}: unless a version of model {} has trellis.sha256 {}:\n"
+          "POST {}/startPendingUpload  code_start_pending_upload.json\n"
+          "PUT <sasUri>/model.pt  ({} bytes)\nPUT {}  transfer_code.json\n"
+          "PUT {}  transfer_model.json\n"
+          "# job.json's input {} names that version (azureml:{}:<version>)\n",
+          s.transfer->local_ref, s.transfer->name, s.transfer->sha256, s.transfer->files.relative(),
+          s.transfer->files.bytes, s.transfer->files.relative(),
+          model_registration::relative(s.transfer->name, "<next version>"), transfer_model::input,
+          s.transfer->name);
     requests += "PUT " + s.job.relative() + "  job.json\n";
     if (s.model)
       requests +=

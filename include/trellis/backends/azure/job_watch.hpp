@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -72,12 +73,15 @@ class job_watch {
   job_watch(arm_client& arm, data_plane plane, std::string job, std::filesystem::path run_dir)
       : arm_{&arm}, plane_{std::move(plane)}, job_{std::move(job)}, run_dir_{std::move(run_dir)} {}
 
+  /// Told the job's Studio page once it is known.
+  std::function<void(const std::string&)> on_link;
+
   /// Polls until the job ends; Ctrl-C cancels it (and the status then says Canceled).
   job_outcome follow() {
     using namespace std::chrono_literals;
     job_outcome outcome;
     std::string last;
-    bool cancel_sent = false;
+    bool cancel_sent = false, linked = false;
     auto wait = 1s;
     for (;;) {
       if (local::interrupted && !cancel_sent) {
@@ -89,6 +93,8 @@ class job_watch {
       outcome.status = text_of(props, "status");
       if (outcome.status.empty()) outcome.status = "Unknown";
       outcome.studio_url = text_of(part_of(part_of(props, "services"), "Studio"), "endpoint");
+      if (!outcome.studio_url.empty() && !linked && on_link) on_link(outcome.studio_url);
+      linked = linked || !outcome.studio_url.empty();
       stream_rank0();  // before the status, so that "Completed" follows the log's last lines
       if (outcome.status != last) {
         std::cout << fmt::format("[trellis] azure: job {}: {}\n", job_, outcome.status)

@@ -1,6 +1,7 @@
 // make_submission: from a checked pipeline, its plan and the command line to everything one
-// Azure submission sends — environment, code snapshot, compute cluster, command job and model
-// version — decided before any request, so --dry-run writes exactly what a run would send.
+// Azure submission sends — environment, code snapshot, compute cluster, command job, the model
+// version to register and the one transfer_from starts from — decided before any request, so
+// --dry-run writes exactly what a run would send.
 #pragma once
 #include <fmt/format.h>
 
@@ -37,6 +38,7 @@ struct submission {
   compute_cluster compute;
   command_job job;
   std::optional<model_registration> model;
+  std::optional<transfer_model> transfer;    ///< the plan's transfer_from source
   std::vector<std::string> not_carried_out;  ///< stages this backend does not carry out yet
 };
 
@@ -156,12 +158,12 @@ pipeline_inputs inputs_of(const Pipeline& p) {
     if constexpr (V::data::facts.static_shape)
       m.properties["trellis.input_shape"] = fmt::format(
           "{}x{}x{}", V::data::shape::channels, V::data::shape::height, V::data::shape::width);
-    m.properties["trellis.format"] = "torch state_dict (outputs/model.pt)";
+    m.properties["trellis.format"] = "torch state_dict (model.pt)";
+    if constexpr (V::has_export)
+      m.properties["trellis.onnx"] =
+          std::string{to_std(get<stage_order::export_onnx>(p).file.view())};
     in.model = std::move(m);
   }
-  if constexpr (V::has_export) in.not_carried_out.emplace_back("export_onnx");
-  if constexpr (!V::trn::transfer::name.empty())
-    in.not_carried_out.emplace_back("train.transfer_from");
   return in;
 }
 
@@ -232,6 +234,23 @@ inline submission make_submission(const pipeline_inputs& in, const plan::run_pla
   std::vector<std::string> args{"bash",           s.project.job_script,
                                 "--target",       s.project.target,
                                 "--model-output", "${{outputs." + job.model_output + "}}"};
+  if (plan.transfer) {
+    // The version the plan resolved goes as a model input; the worker checks it against the
+    // SHA-256 the plan verified (TRELLIS_TRANSFER_SHA256), as local ranks do.
+    const auto& t = *plan.transfer;
+    const std::string name = t.model.substr(0, t.model.rfind(':'));
+    std::error_code ec;
+    const auto bytes = fs::file_size(t.file, ec);
+    s.transfer = transfer_model{
+        name, t.model, t.sha256, t.file,
+        code_asset{detail::asset_name("trellis-model-" + name), t.sha256.substr(0, 16), 1,
+                   ec ? 0 : bytes,
+                   "model.pt of " + t.model + " for transfer_from, uploaded by trellis"}};
+    job.inputs[transfer_model::input] = transfer_model::job_input(name, "<version>");
+    job.environment_variables["TRELLIS_TRANSFER_SHA256"] = t.sha256;
+    args.insert(args.end(),
+                {"--transfer-from", fmt::format("${{{{inputs.{}}}}}", transfer_model::input)});
+  }
   if (plan.launch == "per_node")
     args.insert(args.end(), {"--per-node", std::to_string(plan.procs)});
   args.emplace_back("--");

@@ -1,8 +1,8 @@
 // mlflow_client: the part of the MLflow REST API an Azure ML job's workers log metrics with
-// (runs/log-metric, runs/log-batch) and the driver reads them back with (runs/get,
-// metrics/get-history). Azure ML sets MLFLOW_TRACKING_URI (azureml://<host>/mlflow/v1.0/...,
-// reached over https), MLFLOW_RUN_ID (the job) and MLFLOW_TRACKING_TOKEN in every job; the
-// trainer's metric sink calls log_metric / log_batch. The token is sent, never printed.
+// (runs/log-metric, runs/log-batch) and read them back with (runs/get, metrics/get-history).
+// Azure ML sets MLFLOW_TRACKING_URI (azureml://<host>/mlflow/v1.0/..., reached over https),
+// MLFLOW_RUN_ID (the job) and MLFLOW_TRACKING_TOKEN in every job; rank 0 sends the trainer's
+// metrics through log_batch (mlflow_forwarder.hpp). The token is sent, never printed.
 #pragma once
 #include <fmt/format.h>
 
@@ -10,8 +10,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -157,20 +155,5 @@ class mlflow_client {
   std::function<std::string()> token_;
   http_client http_;
 };
-
-/// Logs every line of a trellis metrics.jsonl ({"epoch","step","name","value"} per line) to the
-/// run; returns how many metrics were sent.
-inline std::size_t log_metrics_file(mlflow_client& client, const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::vector<metric_point> metrics;
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("name") || !j["value"].is_number()) continue;
-    metrics.push_back({j["name"].get<std::string>(), j["value"].get<double>(),
-                       number_of(j, "step", std::int64_t{0}), 0});
-  }
-  client.log_batch(metrics);
-  return metrics.size();
-}
 
 }  // namespace trellis::backends::azure

@@ -60,11 +60,16 @@ inline std::string ensure_environment(arm_client& arm, const environment_asset& 
   return arm.id(env.relative());
 }
 
-/// The code version's ARM id; the files are uploaded only when no version has this content.
-inline std::string ensure_code(arm_client& arm, const code_asset& code, const snapshot& sources) {
-  if (arm.get_if_exists(code.relative())) {
-    detail::say(fmt::format("code {}:{} exists (same sources)", code.name, code.version));
-    return arm.id(code.relative());
+/// A code version: its ARM id and the blob folder its files are in.
+struct code_version {
+  std::string id, uri;
+};
+
+/// The code version of `sources`; the files are uploaded only when no version has this content.
+inline code_version ensure_code(arm_client& arm, const code_asset& code, const snapshot& sources) {
+  if (const auto existing = arm.get_if_exists(code.relative())) {
+    detail::say(fmt::format("code {}:{} exists (same content)", code.name, code.version));
+    return {arm.id(code.relative()), text_of(part_of(*existing, "properties"), "codeUri")};
   }
   const auto pending = arm.post(code.relative() + "/startPendingUpload",
                                 code_asset::start_upload_body(detail::random_hex(32)));
@@ -93,7 +98,7 @@ inline std::string ensure_code(arm_client& arm, const code_asset& code, const sn
                                             f.relative, r.status, arm_error_text(r)));
   }
   arm.put(code.relative(), code.body(blob_uri), "code " + code.name);
-  return arm.id(code.relative());
+  return {arm.id(code.relative()), blob_uri};
 }
 
 /// The cluster's ARM id: created and waited for when missing, else checked against the pipeline.

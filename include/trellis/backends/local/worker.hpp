@@ -1,7 +1,8 @@
 // The worker: what a process does when it is a rank (RANK or OMPI_COMM_WORLD_RANK set, by this
 // backend, torchrun, mpirun or Azure ML). It checks the settings as the plan did, joins the
 // process group, opens its shard of the data, builds the model from the seed and runs the shared
-// DDP training loop; in a driver's run it keeps its status file (rank_status.hpp).
+// DDP training loop; in a driver's run it keeps its status file (rank_status.hpp), and in an
+// Azure ML job rank 0 also logs its metrics to the job's MLflow run.
 #pragma once
 #include <c10/core/Device.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "trellis/backends/azure/mlflow_forwarder.hpp"
 #include "trellis/backends/export_model.hpp"
 #include "trellis/backends/local/rank_status.hpp"
 #include "trellis/backends/pipeline_model.hpp"
@@ -125,9 +127,16 @@ int run_worker(Pipeline& p, const cli::options& o) {
     auto config = core::config_from(trn, static_cast<std::size_t>(env.world_size));
     config.run_dir = detail::env_or("TRELLIS_RUN_DIR", ".");  // Azure ML: outputs/ in the cwd
     config.device = device;
-    if constexpr (!V::trn::transfer::name.empty())
+    // In an Azure ML job, rank 0's metrics also go to the job's MLflow run, live in the Studio.
+    const auto mlflow = env.rank == 0 ? azure::mlflow_forwarder::from_environment() : nullptr;
+    if (mlflow) config.forward_metrics = azure::mlflow_forwarder::sink(mlflow);
+    if constexpr (!V::trn::transfer::name.empty()) {
       config.transfer_from = detail::transfer_file(
           o, std::string{plan::to_std(V::trn::transfer::name)}, trn.transfer_version);
+      if (env.rank == 0)
+        std::cout << fmt::format("[trellis] rank 0: transfer_from {} (SHA-256 checked)\n",
+                                 config.transfer_from.string());
+    }
 
     auto splits = core::open_dataset(data);
     const auto world = static_cast<std::size_t>(env.world_size),
@@ -147,6 +156,11 @@ int run_worker(Pipeline& p, const cli::options& o) {
     const auto result = core::train_rank(model, train_loader, val_loader, group, config,
                                          core::print_progress(),
                                          test_loader ? &*test_loader : nullptr);
+    if (mlflow) {
+      mlflow->close();
+      std::cout << fmt::format("[trellis] rank 0: {} metric values sent to MLflow run {}\n",
+                               mlflow->sent(), mlflow->run_id());
+    }
     if constexpr (V::has_export)
       if (env.rank == 0) {
         // A batch of validation images, as the model sees them, for the file's comparison.

@@ -28,6 +28,14 @@ struct metric_record {
 /// Receives each value rank 0 logs, besides the run's own files.
 using metric_sink = std::function<void(const metric_record&)>;
 
+/// The value's series outside trellis's own files, where a series has no rank (a TensorBoard
+/// tag, an MLflow key): its name, and for a value measured on each rank <name>/rank_<r>, so the
+/// ranks' series stay apart.
+inline std::string series_key(const metric_record& m) {
+  if (m.name == "rank_images_per_s") return "images_per_s/rank_" + std::to_string(m.rank);
+  return m.name;
+}
+
 inline std::string to_json_line(const metric_record& m) {
   nlohmann::json j{{"epoch", m.epoch}, {"step", m.step}, {"name", m.name}};
   j["value"] = std::isfinite(m.value) ? nlohmann::json(m.value) : nlohmann::json(nullptr);

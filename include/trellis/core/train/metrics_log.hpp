@@ -57,8 +57,7 @@ class metrics_log {
     const metric_record m{name, static_cast<std::int64_t>(step), static_cast<std::int64_t>(epoch),
                           static_cast<std::int64_t>(rank), value, tensorboard::unix_time_now()};
     out_->append(to_json_line(m) + '\n');
-    events_.scalar(name == "rank_images_per_s" ? fmt::format("images_per_s/rank_{}", rank) : name,
-                   m.step, value, m.time);
+    events_.scalar(series_key(m), m.step, value, m.time);
     if (forward_) forward_(m);
   }
 

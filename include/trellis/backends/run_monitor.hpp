@@ -1,6 +1,7 @@
-// run_monitor: while a run goes on, the driver indexes rank 0's metrics.jsonl into the workspace
-// database every second and beats the run's heartbeat, from a thread with its own connection.
-// stop() indexes what is left and reports a failure to index as an exception.
+// run_monitor: while a run goes on, the driver indexes the run folder's metrics.jsonl (rank 0's,
+// or an Azure job's once it is downloaded) into the workspace database every second and beats the
+// run's heartbeat, from a thread with its own connection. stop() indexes what is left and reports
+// a failure to index as an exception.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -16,7 +17,7 @@
 #include "trellis/workspace/runs.hpp"
 #include "trellis/workspace/sqlite.hpp"
 
-namespace trellis::backends::local {
+namespace trellis::backends {
 
 class run_monitor {
  public:
@@ -76,4 +77,4 @@ class run_monitor {
   std::thread thread_;
 };
 
-}  // namespace trellis::backends::local
+}  // namespace trellis::backends
