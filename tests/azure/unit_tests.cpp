@@ -174,3 +174,27 @@ TEST_CASE("the job command quotes what the shell would change and keeps ${{...}}
                         "error details") == std::optional<std::size_t>{1});
   CHECK_FALSE(az::rank_of_log("system_logs/lifecycler.log"));
 }
+
+TEST_CASE("a failed job names the rank whose own error came first, not one that saw it in a "
+          "collective, whichever process Azure names",
+          "[unit]") {
+  const auto run = work_dir("first-failed-rank");
+  namespace local = trellis::backends::local;
+  const auto log = [&](std::size_t rank, const std::string& last) {
+    write(az::rank_log_file(run, rank), fmt::format("[trellis] rank {} of 3\n{}\n", rank, last));
+  };
+  const std::string azure_names_0 =
+      "Execution failed. User process 'bash' exited with status code 1. Please check log file "
+      "'user_logs/std_log_process_0.txt' for error details.";
+  log(0, local::failure_line(0, "[trellis] ddp: gradient allreduce failed: Connection closed", true));
+  log(1, "[trellis] rank 1 finished");
+  log(2, local::failure_line(2, "cannot decode train/a/7.png", false));
+  CHECK(az::first_failed_rank(run, {0, 1, 2}, azure_names_0) == std::optional<std::size_t>{2});
+
+  // With no rank's own error in the logs, the rank Azure names; then one that failed at all.
+  log(2, local::failure_line(2, "[trellis] ddp: broadcast timed out", true));
+  CHECK(az::first_failed_rank(run, {0, 1, 2}, azure_names_0) == std::optional<std::size_t>{0});
+  CHECK(az::first_failed_rank(run, {1, 2}, "Execution failed.") == std::optional<std::size_t>{2});
+  log(2, "[trellis] rank 2 finished");
+  CHECK_FALSE(az::first_failed_rank(run, {1, 2}, "Execution failed."));
+}

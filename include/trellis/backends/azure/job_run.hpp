@@ -20,6 +20,7 @@
 #include "trellis/backends/azure/submit.hpp"
 #include "trellis/backends/azure/transfer_input.hpp"
 #include "trellis/backends/local/log_stream.hpp"
+#include "trellis/backends/local/rank_status.hpp"
 #include "trellis/backends/local/supervise.hpp"
 #include "trellis/backends/recorded_run.hpp"
 #include "trellis/workspace/sha256.hpp"
@@ -45,30 +46,16 @@ namespace detail {
 /// What a rank's log says went wrong ("[trellis] rank 1: error: <this>"), if it says.
 inline std::optional<std::string> rank_error(const std::filesystem::path& log, std::size_t rank) {
   std::ifstream in(log);
-  const std::string marker = fmt::format("[trellis] rank {}: error: ", rank);
   std::optional<std::string> found;
   for (std::string line; std::getline(in, line);)
-    if (const auto at = line.find(marker); at != std::string::npos)
-      found = line.substr(at + marker.size());
+    for (const auto& marker : {local::own_failure_prefix(rank), local::collective_failure_prefix(rank)})
+      if (const auto at = line.find(marker); at != std::string::npos)
+        found = line.substr(at + marker.size());
   return found;
 }
 
-/// The rank whose failure ended the job. Azure names the first process that exited, which can be
-/// a rank that only saw another one leave (its error a collective's, "[trellis] ddp: ..."); then
-/// the rank whose own error is not a collective's is the cause.
-inline std::size_t failing_rank(const job_watch& watch, std::size_t named, std::size_t world) {
-  const auto own = [&](std::size_t r) {
-    const auto error = rank_error(watch.rank_log(r), r);
-    return error && !error->starts_with("[trellis] ddp: ");
-  };
-  if (own(named)) return named;
-  for (std::size_t r = 0; r < world; ++r)
-    if (own(r)) return r;
-  return named;
-}
-
 inline job_ending failed_job(const job_watch& watch, const job_outcome& outcome,
-                             const std::string& job, std::size_t world, double seconds) {
+                             const std::string& job, double seconds) {
   std::cerr << fmt::format("[trellis] azure: job {} ended {}{}\n", job, outcome.status,
                            outcome.error.empty() ? "" : ": " + outcome.error);
   job_ending e{workspace::run_status::failed,
@@ -78,7 +65,7 @@ inline job_ending failed_job(const job_watch& watch, const job_outcome& outcome,
                            outcome.error.empty() ? "" : ": " + outcome.error),
                {}};
   if (outcome.failing_rank) {
-    const auto rank = failing_rank(watch, *outcome.failing_rank, world);
+    const auto rank = *outcome.failing_rank;
     const auto log = watch.rank_log(rank);
     std::cerr << fmt::format("[trellis] rank {} failed; its log is {}\n", rank, log.string())
               << local::last_lines(log, 12);
@@ -121,8 +108,7 @@ inline job_ending run_in_azure(arm_client& arm, const data_plane& plane, submiss
             {}};
   }
   if (outcome.status != "Completed")
-    return detail::failed_job(watch, outcome, s.job.name, s.job.nodes * s.job.processes_per_node,
-                              seconds());
+    return detail::failed_job(watch, outcome, s.job.name, seconds());
 
   const auto files = watch.download_outputs();
   detail::say(

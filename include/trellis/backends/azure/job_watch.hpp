@@ -20,6 +20,7 @@
 #include "trellis/backends/azure/answer_fields.hpp"
 #include "trellis/backends/azure/arm_client.hpp"
 #include "trellis/backends/local/log_stream.hpp"
+#include "trellis/backends/local/rank_status.hpp"
 #include "trellis/backends/local/supervise.hpp"
 
 namespace trellis::backends::azure {
@@ -68,6 +69,31 @@ inline std::optional<std::size_t> rank_of_log(const std::string& name) {
   return std::nullopt;
 }
 
+/// Where the driver keeps rank `rank`'s log of a job.
+inline std::filesystem::path rank_log_file(const std::filesystem::path& run_dir, std::size_t rank) {
+  return run_dir / "logs" / fmt::format("rank_{}.log", rank);
+}
+
+/// The rank that failed first, from the downloaded logs of `ranks` and Azure's error message.
+/// Azure names the first process that exited, which may be a rank that only saw another fail in
+/// a collective: a rank whose log ends in its own error comes before it, and the named one
+/// before those that failed in a collective.
+inline std::optional<std::size_t> first_failed_rank(const std::filesystem::path& run_dir,
+                                                    const std::set<std::size_t>& ranks,
+                                                    const std::string& azure_error) {
+  const auto first_logging = [&](auto prefix_of) -> std::optional<std::size_t> {
+    for (const auto rank : ranks) {
+      std::ifstream in(rank_log_file(run_dir, rank));
+      const std::string text{std::istreambuf_iterator<char>{in}, {}};
+      if (text.find(prefix_of(rank)) != std::string::npos) return rank;
+    }
+    return std::nullopt;
+  };
+  if (const auto own = first_logging(local::own_failure_prefix)) return own;
+  if (const auto named = rank_of_log(azure_error)) return named;
+  return first_logging(local::collective_failure_prefix);
+}
+
 class job_watch {
  public:
   job_watch(arm_client& arm, data_plane plane, std::string job, std::filesystem::path run_dir)
@@ -109,7 +135,8 @@ class job_watch {
     const auto error = part_of(details, "error");
     outcome.error = text_of(error.contains("error") ? part_of(error, "error") : error, "message");
     download_logs(details);
-    if (outcome.status == "Failed") outcome.failing_rank = failing_rank(outcome.error);
+    if (outcome.status == "Failed")
+      outcome.failing_rank = first_failed_rank(run_dir_, ranks_, outcome.error);
     return outcome;
   }
 
@@ -137,7 +164,7 @@ class job_watch {
   }
 
   [[nodiscard]] std::filesystem::path rank_log(std::size_t rank) const {
-    return run_dir_ / "logs" / fmt::format("rank_{}.log", rank);
+    return rank_log_file(run_dir_, rank);
   }
 
  private:
@@ -207,19 +234,6 @@ class job_watch {
       download(url.get<std::string>(), local);
       if (rank) ranks_.insert(*rank);
     }
-  }
-
-  /// The rank Azure's error message names (its log file), else the first whose log ends in an
-  /// error from trellis.
-  std::optional<std::size_t> failing_rank(const std::string& error) const {
-    if (const auto named = rank_of_log(error)) return named;
-    for (const auto rank : ranks_) {
-      std::ifstream in(rank_log(rank));
-      const std::string text{std::istreambuf_iterator<char>{in}, {}};
-      if (text.find(fmt::format("[trellis] rank {}: error", rank)) != std::string::npos)
-        return rank;
-    }
-    return std::nullopt;
   }
 
   arm_client* arm_;

@@ -17,6 +17,7 @@
 #include <system_error>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace trellis::backends::local {
@@ -54,6 +55,18 @@ inline std::string status_json(const rank_status& s) {
       .dump();
 }
 }  // namespace detail
+
+/// What a failing rank prints last. A collective's failure reads differently from the rank's own,
+/// so that a driver holding only the logs (Azure's) can tell which rank failed first.
+inline std::string own_failure_prefix(std::size_t rank) {
+  return fmt::format("[trellis] rank {}: error: ", rank);
+}
+inline std::string collective_failure_prefix(std::size_t rank) {
+  return fmt::format("[trellis] rank {}: error in a collective: ", rank);
+}
+inline std::string failure_line(std::size_t rank, const std::string& what, bool consequence) {
+  return (consequence ? collective_failure_prefix(rank) : own_failure_prefix(rank)) + what;
+}
 
 /// A rank's own status file, created when it starts with room reserved for its last word: a rank
 /// that fails because the disk is full can still say so.

@@ -189,7 +189,7 @@ int run_worker(Pipeline& p, const cli::options& o) {
     // A collective that failed was most often another rank's failure seen from here.
     const bool consequence = dynamic_cast<const core::ddp::collective_error*>(&e) != nullptr;
     if (status) status->failed(std::string{"error: "} + e.what(), consequence);
-    std::cout << "[trellis] rank " << env.rank << ": error: " << e.what() << std::endl;
+    std::cout << failure_line(env.rank, e.what(), consequence) << std::endl;
     return 1;
   }
 }
