@@ -2,7 +2,9 @@
 // ends when the driver ends, even by SIGKILL, so no rank trains on as an orphan. posix_spawn
 // cannot set a parent-death signal, so the child sets it first thing (PR_SET_PDEATHSIG), then
 // checks that its parent is still the one that started it (which may have died before the call).
-// Where the parent is not the driver's (mpirun's), a thread watches the driver's pid.
+// Where the parent is not the driver's (mpirun's), a thread watches the driver's pid. A rank that
+// torchrun or mpirun started with no driver of ours follows that launcher instead: once it is
+// reparented, its launcher is gone (torchrun, killed by SIGKILL, leaves its workers running).
 #pragma once
 #include <signal.h>
 #include <sys/prctl.h>
@@ -42,6 +44,20 @@ inline bool same_process_running(int pid, std::optional<long long> start) {
   const auto now = process_start_ticks(pid);
   return now && static_cast<long long>(*now) == *start;
 }
+/// torchrun's agent and mpirun (or its orted) stay the parent of the ranks they start.
+inline bool started_by_launcher() {
+  return std::getenv("TORCHELASTIC_RUN_ID") != nullptr ||
+         std::getenv("OMPI_COMM_WORLD_RANK") != nullptr;
+}
+
+inline void follow_parent(std::chrono::milliseconds poll) {
+  const pid_t parent = ::getppid();
+  if (parent == 1) return;  // already an orphan when it started: nothing to follow
+  std::thread([parent, poll] {
+    while (::getppid() == parent) std::this_thread::sleep_for(poll);
+    ::raise(SIGKILL);
+  }).detach();
+}
 }  // namespace detail
 
 /// Call first thing in a process the driver started. The parent-death signal follows the
@@ -52,7 +68,10 @@ inline void die_with_driver(std::chrono::milliseconds poll = std::chrono::millis
     if (::getppid() != static_cast<pid_t>(*parent)) ::raise(SIGKILL);  // it died before the call
   }
   const auto driver = detail::number_variable(driver_pid_variable);
-  if (!driver) return;  // started by torchrun, Azure ML or a plain mpirun: no driver to follow
+  if (!driver) {
+    if (detail::started_by_launcher()) detail::follow_parent(poll);
+    return;
+  }
   const auto start = detail::number_variable(driver_start_variable);
   if (!detail::same_process_running(static_cast<int>(*driver), start)) ::raise(SIGKILL);
   std::thread([pid = static_cast<int>(*driver), start, poll] {

@@ -263,20 +263,26 @@ TEST_CASE("mpi: mpirun starts the ranks, which read OMPI_COMM_WORLD_*", "[mpirun
   CHECK_THAT(j.rank_log(1), Catch::Contains(" gradient bucket(s) reduced through shared memory"));
 }
 
-TEST_CASE("torchrun --no-python runs the worker with the agent's store", "[torchrun]") {
-  const fs::path dir = fs::path{TRELLIS_LOCAL_WORK_DIR} / "torchrun";
+/// torchrun starting 2 ranks of the per_process job in `dir`, its output (--tee) in torchrun.log.
+process::spawn_request torchrun_job(const fs::path& dir, std::vector<std::string> settings) {
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const auto port = free_port();
   // Debian's torchrun (torch 1.13) spells --no-python as --no_python, and on Python 3.11
   // needs non-zero redirects (a flag-enum change).
-  const auto run = run_captured(
-      {{"/usr/bin/python3", "-m", "torch.distributed.run", "--no_python", "--nnodes=1",
-        "--nproc_per_node=2", "--master_addr=127.0.0.1", "--master_port=" + std::to_string(port),
-        "--redirects", "2", "--tee", "1", TRELLIS_LOCAL_JOB, "--set=distributed.timeout_s=20"},
-       {{"TRELLIS_TEST_JOB", "per_process"}, {"TRELLIS_RUN_DIR", dir.string()}},
-       dir / "torchrun.log",
-       false});
+  std::vector<std::string> argv{"/usr/bin/python3", "-m", "torch.distributed.run", "--no_python",
+                                "--nnodes=1", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+                                "--master_port=" + std::to_string(free_port()), "--redirects", "2",
+                                "--tee", "1", TRELLIS_LOCAL_JOB, "--set=distributed.timeout_s=20"};
+  argv.insert(argv.end(), settings.begin(), settings.end());
+  return {argv,
+          {{"TRELLIS_TEST_JOB", "per_process"}, {"TRELLIS_RUN_DIR", dir.string()}},
+          dir / "torchrun.log",
+          false};
+}
+
+TEST_CASE("torchrun --no-python runs the worker with the agent's store", "[torchrun]") {
+  const fs::path dir = fs::path{TRELLIS_LOCAL_WORK_DIR} / "torchrun";
+  const auto run = run_captured(torchrun_job(dir, {}));
   INFO(run.output);
   REQUIRE(run.status.success());
   CHECK_THAT(run.output, Catch::Contains("rank 0 of 2: local_rank 0 of 2, node 0, device cpu "
@@ -658,6 +664,33 @@ TEST_CASE("killing the driver with SIGKILL leaves no process of the run after 2 
     INFO("still running:\n" << listing);
     CHECK(left.empty());
     for (const auto& p : left) ::kill(std::stoi(p), SIGKILL);  // leave nothing to the next test
+  }
+}
+
+TEST_CASE("killing torchrun with SIGKILL leaves none of its ranks after 2 s", "[orphans]") {
+  // torchrun's agent, killed by SIGKILL, cannot stop its workers: the ranks follow it themselves.
+  const fs::path dir = fs::path{TRELLIS_LOCAL_WORK_DIR} / "orphans-torchrun";
+  auto agent = process::child::spawn(torchrun_job(dir, {"--set=dataset.subset=0"}));
+  std::map<int, int> ranks;  // rank -> pid, from "[trellis] rank N pid P"
+  const bool training = wait_until(
+      [&] {
+        const auto log = read_text(dir / "torchrun.log");
+        static const std::regex pid_line(R"(\[trellis\] rank (\d+) pid (\d+))");
+        for (std::sregex_iterator m(log.begin(), log.end(), pid_line), end; m != end; ++m)
+          ranks[std::stoi((*m)[1])] = std::stoi((*m)[2]);
+        return ranks.size() == 2 && log.find(" step ") != std::string::npos;
+      },
+      180s);
+  INFO(read_text(dir / "torchrun.log"));
+  REQUIRE(training);
+  ::kill(agent.pid(), SIGKILL);
+  agent.wait();
+  std::this_thread::sleep_for(2s);
+  for (const auto& [rank, pid] : ranks) {
+    INFO("rank " << rank << " pid " << pid);
+    const auto stat = read_text(fs::path{"/proc"} / std::to_string(pid) / "stat");
+    CHECK((stat.empty() || stat.rfind(") Z ") != std::string::npos));  // gone, or a zombie
+    if (!stat.empty()) ::kill(pid, SIGKILL);  // leave nothing to the next test
   }
 }
 
