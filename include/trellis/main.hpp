@@ -88,16 +88,17 @@ int main(Pipeline p, int argc, char** argv) {
       return detail::run_with<worker_role>("the training core", "trellis/backends/local.hpp", p,
                                            plan::run_plan{}, o);
     auto plan = plan::make_plan(p, o);
-    if (!o.resume.empty() && plan.backend != "local")
-      throw cli::usage_error("--resume continues a run of the local backend, not of " + plan.backend);
+    if (!o.resume.empty() && plan.backend != plan::backend_kind::local)
+      throw cli::usage_error("--resume continues a run of the local backend, not of " +
+                             std::string{plan::name_of(plan.backend)});
     if constexpr (pipeline_checks<Pipeline>::available) pipeline_checks<Pipeline>::add(p, plan, o);
     if (o.dry_run) {
       const std::filesystem::path file = std::filesystem::path{o.workspace} / "dry-run" / "plan.json";
       std::cout << plan::plan_summary(plan);
       detail::write_file(file, plan::plan_json(p, plan));
       std::cout << "plan written to " << file.string() << (plan.ok() ? "" : " (checks FAILED)") << "\n";
-      const bool backend_ok =
-          plan.backend != "azure" || detail::dry_run_with<azure_backend>(p, plan, o, file.parent_path());
+      const bool backend_ok = plan.backend != plan::backend_kind::azure ||
+                              detail::dry_run_with<azure_backend>(p, plan, o, file.parent_path());
       return plan.ok() && backend_ok ? 0 : 1;
     }
     if (!plan.ok()) {
@@ -106,7 +107,7 @@ int main(Pipeline p, int argc, char** argv) {
       std::cerr << o.program << ": nothing was started\n";
       return 1;
     }
-    if (plan.backend == "azure")
+    if (plan.backend == plan::backend_kind::azure)
       return detail::run_with<azure_backend>("the Azure ML backend", "trellis/backends/azure.hpp", p, plan, o);
     return detail::run_with<local_backend>("the local backend", "trellis/backends/local.hpp", p, plan, o);
   } catch (const cli::usage_error& e) {

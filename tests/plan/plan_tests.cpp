@@ -81,8 +81,8 @@ TEST_CASE("rank map: nodes x procs, node-major, one device per rank") {
     CHECK(plan.ranks[g].local_rank == g % 3);
     CHECK(plan.ranks[g].device == "cpu");
   }
-  CHECK(plan.backend == "local");
-  CHECK(plan.collective == "gloo");
+  CHECK(plan.backend == plan::backend_kind::local);
+  CHECK(plan.collective == plan::collective_kind::gloo);
 }
 
 TEST_CASE("backend follows the compute target; --backend=local rehearses an Azure job") {
@@ -93,19 +93,19 @@ TEST_CASE("backend follows the compute target; --backend=local rehearses an Azur
          | train<models::resnet18>{}
          | register_model<"birds">{};
   const auto cloud = plan::make_plan(p, opts());
-  CHECK(cloud.backend == "azure");
-  CHECK(cloud.collective == "nccl");
+  CHECK(cloud.backend == plan::backend_kind::azure);
+  CHECK(cloud.collective == plan::collective_kind::nccl);
   CHECK(cloud.ranks[3].device == "cuda:1");  // node 1, local rank 1
   CHECK(cloud.mode == "azure: 2 x Standard_NC48ads_A100_v4 in cluster 'trellis-gpu'");
   CHECK(cloud.not_carried_out.empty());  // the local backend is the one that leaves it undone
 
   const auto rehearsal = plan::make_plan(p, opts("local"));
-  CHECK(rehearsal.backend == "local");
+  CHECK(rehearsal.backend == plan::backend_kind::local);
   if (plan::local_gpu_count() >= 4) {
-    CHECK(rehearsal.collective == "nccl");
+    CHECK(rehearsal.collective == plan::collective_kind::nccl);
     CHECK(rehearsal.ranks[3].device == "cuda:3");  // all nodes share this machine
   } else {
-    CHECK(rehearsal.collective == "gloo");
+    CHECK(rehearsal.collective == plan::collective_kind::gloo);
     CHECK(rehearsal.ranks[3].device == "cpu");
     CHECK_THAT(rehearsal.mode, Catch::Contains("Gloo on CPU instead of NCCL"));
   }

@@ -146,13 +146,12 @@ int conclude(const Pipeline& p, const plan::run_plan& plan, const cli::options& 
 }
 }  // namespace detail
 
-/// Creates the run (backend "local", "azure" ...), then `job(const run_in_progress&)` runs the
+/// Creates the run (on the plan's backend), then `job(const run_in_progress&)` runs the
 /// job, writing what it produced into the run folder as a local run does (logs/, metrics.jsonl,
 /// outputs/), and returns its job_ending, which is recorded. Whatever escapes ends the run as
 /// Failed, with its reason.
 template <class Pipeline, class Job>
-int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::options& o,
-                 const std::string& backend, Job&& job) {
+int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::options& o, Job&& job) {
   using V = pipeline_view_t<Pipeline>;
   namespace ws = trellis::workspace;
   ws::workspace w(o.workspace);
@@ -168,11 +167,12 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
     resumed = local::resumable_run(w, o.resume);
     local::check_same_stages(*resumed, plan_json);
   }
-  const auto run = ws::create_run(
-      w.db(), w.root(),
-      {std::string{plan::to_std(V::trn::facts.experiment)}, backend, plan_json, settings,
-       ws::collect_provenance(versions.torch, versions.cuda, versions.nccl),
-       detail::run_tags(o), resumed ? std::optional{resumed->id} : std::nullopt});
+  const auto run =
+      ws::create_run(w.db(), w.root(),
+                     {std::string{plan::to_std(V::trn::facts.experiment)},
+                      std::string{plan::name_of(plan.backend)}, plan_json, settings,
+                      ws::collect_provenance(versions.torch, versions.cuda, versions.nccl),
+                      detail::run_tags(o), resumed ? std::optional{resumed->id} : std::nullopt});
   // An ending recorded before stays: finish_run changes only a run that has not ended.
   try {
     const ws::run_folder folder{run.id, run.folder};

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "trellis/cli/settings.hpp"
+#include "trellis/plan/run_plan.hpp"
 
 namespace trellis::cli {
 
@@ -53,7 +54,8 @@ inline options parse_options(int argc, const char* const* argv) {
       o.dry_run = true;
     } else if (is_flag(arg, "--backend")) {
       o.backend = take_value(i, arg, "--backend");
-      if (o.backend != "local" && o.backend != "azure")
+      if (o.backend != plan::name_of(plan::backend_kind::local) &&
+          o.backend != plan::name_of(plan::backend_kind::azure))
         throw usage_error("--backend=" + o.backend + ": expected local or azure");
     } else if (is_flag(arg, "--workspace")) {
       o.workspace = take_value(i, arg, "--workspace");

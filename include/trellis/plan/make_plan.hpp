@@ -48,7 +48,7 @@ inline void fill_ranks(run_plan& plan, bool use_gpus) {
   for (std::size_t node = 0; node < plan.nodes; ++node)
     for (std::size_t local = 0; local < plan.procs; ++local)
       plan.ranks.push_back(
-          rank_slot_of(node, local, plan.procs, plan.backend == "local", use_gpus));
+          rank_slot_of(node, local, plan.procs, plan.backend == backend_kind::local, use_gpus));
 }
 
 template <class Pipeline>
@@ -58,9 +58,13 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
   run_plan plan;
   plan.program = o.program;
   plan.workspace = o.workspace;
-  plan.backend = o.backend.empty() ? (target::is_local ? "local" : "azure") : o.backend;
-  plan.framework = to_std(V::dist::framework::name);
-  plan.launch = to_std(V::dist::launch::name);
+  plan.backend = o.backend.empty() ? (target::is_local ? backend_kind::local : backend_kind::azure)
+                 : o.backend == name_of(backend_kind::azure) ? backend_kind::azure
+                                                             : backend_kind::local;
+  plan.framework = std::is_same_v<typename V::dist::framework, mpi> ? framework_kind::mpi
+                                                                    : framework_kind::pytorch;
+  plan.launch = std::is_same_v<typename V::dist::launch, per_node> ? launch_kind::per_node
+                                                                   : launch_kind::per_process;
   plan.nodes = V::dist::facts.nodes;
   plan.procs = V::dist::facts.procs;
   plan.max_restarts = V::dist::facts.max_restarts;
@@ -83,7 +87,7 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
   const bool wants_nccl = V::uses_nccl;
   const std::size_t gpus_here = local_gpu_count();
   bool use_gpus = wants_nccl;
-  if (plan.backend == "azure") {
+  if (plan.backend == backend_kind::azure) {
     plan.mode = "azure: " + std::to_string(plan.nodes) + " x " + plan.target + " in cluster '" +
                 std::string{to_std(V::comp::facts.cluster_name)} + "'";
   } else if (target::is_local) {
@@ -101,9 +105,9 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
                                               std::to_string(plan.world_size()) + " ranks)"
                                         : "Gloo on CPU, as on Azure");
   }
-  plan.collective = use_gpus ? "nccl" : "gloo";
+  plan.collective = use_gpus ? collective_kind::nccl : collective_kind::gloo;
   if (std::is_same_v<typename V::dist::collective, gloo>) {
-    plan.collective = "gloo";
+    plan.collective = collective_kind::gloo;
     use_gpus = false;
   }
   fill_ranks(plan, use_gpus);
@@ -121,7 +125,7 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
     }
   }
   // A rendezvous check needs settings within their limits (a timeout_s of a year would wait).
-  if (plan.backend == "local" && plan.world_size() > 1 && plan.checks.front().ok)
+  if (plan.backend == backend_kind::local && plan.world_size() > 1 && plan.checks.front().ok)
     check_rendezvous(plan);
   plan.checks.push_back({"workspace.writable", can_write_folder(o.workspace),
                          "'" + o.workspace + "'" +

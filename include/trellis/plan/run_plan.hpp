@@ -5,9 +5,43 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "trellis/params/topology.hpp"
+
 namespace trellis::plan {
+
+/// Which backend runs the plan, Azure's distribution, how ranks start and the collective
+/// library: compared as enums, and spelled only by name_of (the topology's names, which
+/// plan.json, Azure's job body and the ranks' TRELLIS_COLLECTIVE use).
+enum class backend_kind { local, azure };
+enum class framework_kind { pytorch, mpi };
+enum class launch_kind { per_process, per_node };
+enum class collective_kind { gloo, nccl };
+
+namespace detail {
+constexpr std::string_view view(text_view t) { return {t.data(), t.size()}; }
+}  // namespace detail
+
+constexpr std::string_view name_of(backend_kind b) {
+  return b == backend_kind::local ? "local" : "azure";
+}
+constexpr std::string_view name_of(framework_kind f) {
+  return detail::view(f == framework_kind::mpi ? trellis::mpi::name : trellis::pytorch::name);
+}
+constexpr std::string_view name_of(launch_kind l) {
+  return detail::view(l == launch_kind::per_node ? trellis::per_node::name
+                                                 : trellis::per_process::name);
+}
+constexpr std::string_view name_of(collective_kind c) {
+  return detail::view(c == collective_kind::nccl ? trellis::nccl::name : trellis::gloo::name);
+}
+
+/// The collective a rank's TRELLIS_COLLECTIVE names; Gloo when it names none.
+inline collective_kind collective_named(std::string_view name) {
+  return name == name_of(collective_kind::nccl) ? collective_kind::nccl : collective_kind::gloo;
+}
 
 /// One process of the job.
 struct rank_slot {
@@ -40,8 +74,12 @@ struct transfer_source {
 };
 
 struct run_plan {
-  std::string program, backend, mode, workspace;
-  std::string framework, launch, collective;
+  std::string program;
+  backend_kind backend = backend_kind::local;
+  std::string mode, workspace;
+  framework_kind framework = framework_kind::pytorch;
+  launch_kind launch = launch_kind::per_process;
+  collective_kind collective = collective_kind::gloo;
   std::string master_addr;
   std::uint16_t master_port = 0;
   std::size_t timeout_s = 0, nodes = 1, procs = 1, max_restarts = 0;
@@ -68,7 +106,8 @@ struct run_plan {
     if (not_carried_out.empty()) return "";
     std::string names;
     for (const auto& stage : not_carried_out) names += (names.empty() ? "" : ", ") + stage;
-    return names + ": not carried out by the " + backend + " backend in this version";
+    return names + ": not carried out by the " + std::string{name_of(backend)} +
+           " backend in this version";
   }
 };
 

@@ -36,7 +36,7 @@ std::string plan_json(const Pipeline& p, const run_plan& plan) {
   out.begin_object();
   out.key("trellis_plan").value(1);
   out.key("program").value(plan.program);
-  out.key("backend").value(plan.backend);
+  out.key("backend").value(name_of(plan.backend));
   out.key("mode").value(plan.mode);
   out.key("workspace").value(plan.workspace);
   out.key("stages").begin_array();
@@ -53,12 +53,12 @@ std::string plan_json(const Pipeline& p, const run_plan& plan) {
   });
   out.end_array();
   out.key("topology").begin_object();
-  out.key("framework").value(plan.framework);
+  out.key("framework").value(name_of(plan.framework));
   out.key("nodes").value(plan.nodes);
   out.key("procs_per_node").value(plan.procs);
   out.key("world_size").value(plan.world_size());
-  out.key("launch").value(plan.launch);
-  out.key("collective").value(plan.collective);
+  out.key("launch").value(name_of(plan.launch));
+  out.key("collective").value(name_of(plan.collective));
   out.key("master_addr").value(plan.master_addr);
   out.key("master_port").value(plan.master_port);
   out.key("timeout_s").value(plan.timeout_s);
@@ -118,10 +118,11 @@ std::string settings_json(const Pipeline& p) {
 
 inline std::string plan_summary(const run_plan& plan) {
   std::string s = "plan for " + plan.program + "\n";
-  s += "  backend   " + plan.backend + " (" + plan.mode + ")\n";
-  s += "  topology  " + plan.framework + ", " + std::to_string(plan.nodes) + " node(s) x " +
-       std::to_string(plan.procs) + " proc(s) = world size " + std::to_string(plan.world_size()) +
-       ", " + plan.launch + " launch, " + plan.collective + "\n";
+  s += "  backend   " + std::string{name_of(plan.backend)} + " (" + plan.mode + ")\n";
+  s += "  topology  " + std::string{name_of(plan.framework)} + ", " + std::to_string(plan.nodes) +
+       " node(s) x " + std::to_string(plan.procs) + " proc(s) = world size " +
+       std::to_string(plan.world_size()) + ", " + std::string{name_of(plan.launch)} + " launch, " +
+       std::string{name_of(plan.collective)} + "\n";
   if (plan.batch_per_rank > 0)
     s += "  batch     " + std::to_string(plan.batch_per_rank) + " per rank (" +
          std::to_string(plan.batch_per_rank * plan.world_size()) + " over all ranks)\n";

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include "trellis/plan/run_plan.hpp"
+
 namespace trellis::backends::azure {
 
 using json = nlohmann::json;
@@ -98,7 +100,7 @@ struct compute_cluster {
 /// nodes with its PyTorch (or Mpi) environment contract.
 struct command_job {
   std::string name, experiment, display_name, command;
-  std::string distribution = "PyTorch";  ///< or "Mpi"
+  plan::framework_kind distribution = plan::framework_kind::pytorch;
   std::size_t nodes = 1, processes_per_node = 1, timeout_seconds = 86400;
   string_map environment_variables, tags;
   json inputs = json::object();
@@ -119,7 +121,8 @@ struct command_job {
         {"environmentId", environment_id},
         {"command", command},
         {"distribution",
-         {{"distributionType", distribution}, {"processCountPerInstance", processes_per_node}}},
+         {{"distributionType", plan::name_of(distribution)},
+          {"processCountPerInstance", processes_per_node}}},
         {"resources", {{"instanceCount", nodes}}},
         {"environmentVariables", environment_variables},
         {"outputs",

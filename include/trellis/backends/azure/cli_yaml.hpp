@@ -47,7 +47,8 @@ inline std::string job_yaml(const submission& s, const std::string& code) {
   }
   y += "compute: " + yaml_string("azureml:" + s.compute.name) + "\n";
   y += fmt::format("distribution:\n  type: {}\n  process_count_per_instance: {}\n",
-                   j.distribution == "Mpi" ? "mpi" : "pytorch", j.processes_per_node);
+                   j.distribution == plan::framework_kind::mpi ? "mpi" : "pytorch",
+                   j.processes_per_node);
   y += fmt::format("resources:\n  instance_count: {}\n", j.nodes);
   y += "environment_variables:\n";
   for (const auto& [k, v] : j.environment_variables) y += "  " + k + ": " + yaml_string(v) + "\n";

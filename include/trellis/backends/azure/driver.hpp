@@ -49,7 +49,7 @@ int run_job(Pipeline& p, const plan::run_plan& plan, const cli::options& o) {
 
     arm_client arm(http, cred, ws);
     const auto plane = discover(arm);  // a wrong workspace stops here, before any run is recorded
-    return run_recorded(p, plan, o, "azure", [&](const run_in_progress& run) -> job_ending {
+    return run_recorded(p, plan, o, [&](const run_in_progress& run) -> job_ending {
       job_references ids;
       try {
         ids = prepare_job(arm, plane, s);

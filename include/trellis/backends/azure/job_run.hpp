@@ -87,7 +87,7 @@ inline job_ending run_in_azure(arm_client& arm, const data_plane& plane, submiss
   arm.put(s.job.relative(), s.job.body(ids.environment, ids.code, ids.compute),
           "job " + s.job.name);
   detail::say(fmt::format("job {} submitted: {} node(s) x {} process(es), {} on {}", s.job.name,
-                          s.job.nodes, s.job.processes_per_node, s.job.distribution,
+                          s.job.nodes, s.job.processes_per_node, plan::name_of(s.job.distribution),
                           s.compute.name));
 
   job_watch watch(arm, plane, s.job.name, run.folder.root);

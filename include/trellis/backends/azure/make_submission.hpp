@@ -220,7 +220,7 @@ inline submission make_submission(const pipeline_inputs& in, const plan::run_pla
   job.display_name = fmt::format("{} ({})", s.project.target, job.experiment);
   job.distribution = plan.framework;
   job.nodes = plan.nodes;
-  job.processes_per_node = plan.launch == "per_node" ? 1 : plan.procs;
+  job.processes_per_node = plan.launch == plan::launch_kind::per_node ? 1 : plan.procs;
   job.timeout_seconds = job_timeout_seconds;
   job.tags = {{"trellis.program", s.project.target},
               {"trellis.world_size", std::to_string(plan.world_size())}};
@@ -228,7 +228,7 @@ inline submission make_submission(const pipeline_inputs& in, const plan::run_pla
   // Azure sets MASTER_ADDR, MASTER_PORT, WORLD_SIZE, NODE_RANK, RANK and LOCAL_RANK, not the
   // processes per node, which the workers need.
   job.environment_variables["LOCAL_WORLD_SIZE"] = std::to_string(plan.procs);
-  if (plan.framework == "Mpi")
+  if (plan.framework == plan::framework_kind::mpi)
     job.environment_variables["MASTER_PORT"] = std::to_string(plan.master_port);
 
   std::vector<std::string> args{"bash",           s.project.job_script,
@@ -251,7 +251,7 @@ inline submission make_submission(const pipeline_inputs& in, const plan::run_pla
     args.insert(args.end(),
                 {"--transfer-from", fmt::format("${{{{inputs.{}}}}}", transfer_model::input)});
   }
-  if (plan.launch == "per_node")
+  if (plan.launch == plan::launch_kind::per_node)
     args.insert(args.end(), {"--per-node", std::to_string(plan.procs)});
   args.emplace_back("--");
   for (const auto& setting : o.settings)

@@ -73,7 +73,7 @@ inline attempt launch(const plan::run_plan& plan, const workspace::run_folder& r
   attempt a;
   a.run_dir = run_dir;
   a.world_size = plan.world_size();
-  if (plan.framework == "Mpi") {
+  if (plan.framework == plan::framework_kind::mpi) {
     // mpirun starts a keeper per rank (the node launcher, for one rank), which starts the rank
     // and writes its status should it die of a signal; mpirun itself is no child of ours to
     // follow the driver, its keepers are.
@@ -87,7 +87,7 @@ inline attempt launch(const plan::run_plan& plan, const workspace::run_folder& r
     for (const auto& [key, value] : keeper_env) argv.insert(argv.end(), {"-x", key});
     for (auto& arg : worker_arguments(o)) argv.push_back(std::move(arg));
     a.start({argv, keeper_env, run.logs() / "mpirun.log", append}, std::nullopt);
-  } else if (plan.launch == "per_node") {
+  } else if (plan.launch == plan::launch_kind::per_node) {
     a.what = attempt::kind::node_launchers;
     env[posix::parent_pid_variable] = std::to_string(::getpid());
     for (std::size_t node = 0; node < plan.nodes; ++node) {

@@ -26,7 +26,8 @@ inline int run_node_launcher(const cli::options& o) {
   const char* run_dir = std::getenv("TRELLIS_RUN_DIR");
   if (!run_dir) throw std::runtime_error("node launcher: TRELLIS_RUN_DIR is not set");
   const bool under_mpirun = std::getenv("OMPI_COMM_WORLD_RANK") != nullptr;
-  const std::string collective = std::getenv("TRELLIS_COLLECTIVE") ? std::getenv("TRELLIS_COLLECTIVE") : "gloo";
+  const auto collective = plan::collective_named(
+      std::getenv("TRELLIS_COLLECTIVE") ? std::getenv("TRELLIS_COLLECTIVE") : "");
   const bool append = std::getenv("TRELLIS_RESTART") && std::string{std::getenv("TRELLIS_RESTART")} != "0";
 
   attempt a;
@@ -45,14 +46,16 @@ inline int run_node_launcher(const cli::options& o) {
     const std::size_t node = number("NODE_RANK"), procs = number("LOCAL_WORLD_SIZE");
     for (std::size_t local = 0; local < procs; ++local) {
       // The same slot as the driver's plan: every node of a local run is on this machine.
-      const auto slot = plan::rank_slot_of(node, local, procs, /*one_machine=*/true, collective == "nccl");
+      const auto slot = plan::rank_slot_of(node, local, procs, /*one_machine=*/true,
+                                           collective == plan::collective_kind::nccl);
       auto env = rank_environment(own, slot);
       a.start({worker_arguments(o), env, a.run_dir / "logs" / ("rank_" + std::to_string(slot.global_rank) + ".log"),
                append},
               slot.global_rank);
     }
-    started = "node " + std::to_string(node) + " started ranks " + std::to_string(node * procs) + ".." +
-              std::to_string(node * procs + procs - 1);
+    started = "node " + std::to_string(node) + " started ranks " +
+              std::to_string(plan::rank_slot_of(node, 0, procs, true, false).global_rank) + ".." +
+              std::to_string(plan::rank_slot_of(node, procs - 1, procs, true, false).global_rank);
   }
   std::cout << "[trellis] " << started << std::endl;
   const auto result = supervise(a);

@@ -13,13 +13,14 @@ namespace trellis::backends::local {
 inline std::map<std::string, std::string> job_environment(const plan::run_plan& plan,
                                                           const std::string& run_dir,
                                                           std::size_t restart) {
-  std::map<std::string, std::string> env{{"MASTER_ADDR", plan.master_addr},
-                                         {"MASTER_PORT", std::to_string(plan.master_port)},
-                                         {"WORLD_SIZE", std::to_string(plan.world_size())},
-                                         {"LOCAL_WORLD_SIZE", std::to_string(plan.procs)},
-                                         {"TRELLIS_RUN_DIR", run_dir},
-                                         {"TRELLIS_COLLECTIVE", plan.collective},
-                                         {"TRELLIS_RESTART", std::to_string(restart)}};
+  std::map<std::string, std::string> env{
+      {"MASTER_ADDR", plan.master_addr},
+      {"MASTER_PORT", std::to_string(plan.master_port)},
+      {"WORLD_SIZE", std::to_string(plan.world_size())},
+      {"LOCAL_WORLD_SIZE", std::to_string(plan.procs)},
+      {"TRELLIS_RUN_DIR", run_dir},
+      {"TRELLIS_COLLECTIVE", std::string{name_of(plan.collective)}},
+      {"TRELLIS_RESTART", std::to_string(restart)}};
   // The version the plan resolved and verified: every rank starts from that same file.
   if (plan.transfer) {
     env["TRELLIS_TRANSFER_MODEL"] = plan.transfer->model;

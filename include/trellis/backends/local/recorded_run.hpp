@@ -41,7 +41,7 @@ inline job_ending ending_of(const job_report& report) {
 
 template <class Pipeline>
 int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::options& o) {
-  return backends::run_recorded(p, plan, o, "local", [&](const run_in_progress& run) {
+  return backends::run_recorded(p, plan, o, [&](const run_in_progress& run) {
     return detail::ending_of(run_job(plan, o, run.folder));
   });
 }

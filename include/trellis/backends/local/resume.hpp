@@ -18,6 +18,7 @@
 
 #include "trellis/cli/settings.hpp"
 #include "trellis/core/train/run_files.hpp"
+#include "trellis/plan/run_plan.hpp"
 #include "trellis/workspace/workspace.hpp"
 
 namespace trellis::backends::local {
@@ -35,7 +36,7 @@ inline workspace::run_record resumable_run(workspace::workspace& w, const std::s
     throw cli::usage_error(fmt::format("--resume {}: no run '{}' in the workspace {} (see: trellis runs list)",
                                        id, id, w.root().string()));
   const auto status = std::string{workspace::name_of(run->status)};
-  if (run->backend != "local")
+  if (run->backend != plan::name_of(plan::backend_kind::local))
     throw cli::usage_error(fmt::format("--resume {}: it ran on the {} backend; only local runs resume here",
                                        id, run->backend));
   if (run->status == workspace::run_status::completed)
