@@ -1,8 +1,9 @@
 # The include rules of docs/architecture.md ("Layers"), checked on every header under
 # include/trellis: the front end includes only standard C++ headers and the front end; posix/
 # (POSIX helpers) only standard, POSIX and posix/ headers; cli/, plan/ and main.hpp add POSIX
-# headers, posix/ and each other, never LibTorch, a library, core/ or backends/; core/ never
-# includes cli/, plan/, main.hpp or backends/; only backends/ includes backends/.
+# headers, posix/ and each other, never LibTorch, a library, core/ or backends/; core/ includes
+# only core/ and posix/ (no front end, command line, plan, workspace or backend), so a C++ code
+# base can use it alone; only backends/ includes backends/.
 cmake_minimum_required(VERSION 3.20)
 set(front_end "^(trellis|pipeline|pipeline_view|diagnostics|text|fixed_string|models|backend)\\.hpp$|^(stages|params|targets|rules)/")
 set(plan_layer "^(cli|plan)/|^main\\.hpp$")
@@ -25,8 +26,8 @@ set(plan_others "${standard}|${posix}")
 set(plan_trellis "${front_end}|${plan_layer}|${posix_layer}")
 set(plan_rule "cli/, plan/ and main.hpp include only standard C++ and POSIX headers, the front end, cli/, plan/ and posix/")
 set(core_headers "^core/")
-set(core_never "${plan_layer}|^backends")
-set(core_rule "core/ never includes cli/, plan/, main.hpp or backends/")
+set(core_trellis "^core/|${posix_layer}")
+set(core_rule "core/ includes only core/ and posix/ (backends/stage_config/ maps the stages onto its options)")
 set(backends_headers "^backends")
 set(beside_headers ".")  # anything else, e.g. workspace/
 set(beside_never "^backends")

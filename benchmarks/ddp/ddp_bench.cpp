@@ -40,8 +40,8 @@ int main(int argc, char** argv) {
   auto group = std::make_shared<core::ddp::process_group>(env, options);
   const std::int64_t channels = model_name == "small_cnn" ? 1 : 3;
   auto model = model_name == "small_cnn"
-                   ? core::make_model<models::small_cnn>(channels, 10, {side, side})
-                   : core::make_model<models::resnet18>(channels, 10, {side, side});
+                   ? core::make_builtin_model("small_cnn", channels, 10, {side, side})
+                   : core::make_builtin_model("resnet18", channels, 10, {side, side});
   model->to(device);
   core::ddp::reducer sync(*model, group);
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));

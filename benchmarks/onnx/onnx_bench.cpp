@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(folder);
   torch::set_num_threads(threads);
   torch::manual_seed(1);
-  auto model = trellis::core::make_model<trellis::models::resnet50>(3, 1000);
+  auto model = trellis::core::make_builtin_model("resnet50", 3, 1000);
 
   ox::options opts{.file = folder / "resnet50.onnx", .model_type = "resnet50"};
   auto start = clock_type::now();

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "trellis/core/onnx/stage_options.hpp"
+#include "trellis/backends/stage_config/export_onnx.hpp"
 #include "trellis/core/onnx/verify.hpp"
 #include "trellis/core/serialization/state_dict.hpp"
 #include "trellis/core/train/run_files.hpp"
@@ -49,8 +49,8 @@ core::onnx_export::report export_trained_model(const Pipeline& p, core::classifi
                                                const std::string& run_id) {
   using V = pipeline_view_t<Pipeline>;
   core::load_state_dict(model, files.model);
-  auto options = core::onnx_export::options_for(get<stage_order::export_onnx>(p), run_id,
-                                                std::string{plan::to_std(V::trn::model::name)});
+  auto options = export_options_for(get<stage_order::export_onnx>(p), run_id,
+                                    std::string{plan::to_std(V::trn::model::name)});
   options.file = files.model.parent_path() / options.file;
   const auto report = core::onnx_export::export_verified(model, options, images);
   std::ofstream out(export_report_file(options.file));

@@ -10,9 +10,9 @@
 
 #include "trellis/backend.hpp"
 #include "trellis/backends/pipeline_model.hpp"
+#include "trellis/backends/stage_config/export_onnx.hpp"
 #include "trellis/cli/options.hpp"
 #include "trellis/core/onnx/exporter.hpp"
-#include "trellis/core/onnx/stage_options.hpp"
 #include "trellis/pipeline.hpp"
 #include "trellis/plan/run_plan.hpp"
 #include "trellis/workspace/plan_checks.hpp"
@@ -29,7 +29,7 @@ plan::machine_check check_onnx_export(const Pipeline& p) {
   constexpr dims input = V::data::input_dims();
   try {
     const auto model = make_pipeline_model<Pipeline>();
-    const auto options = core::onnx_export::options_for(get<stage_order::export_onnx>(p));
+    const auto options = export_options_for(get<stage_order::export_onnx>(p));
     const auto nodes = core::onnx_export::check_exportable(
         *model, {static_cast<std::int64_t>(input.channels), static_cast<std::int64_t>(input.height),
                  static_cast<std::int64_t>(input.width)},

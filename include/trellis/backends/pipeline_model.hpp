@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "trellis/core/models/make_model.hpp"
+#include "trellis/backends/stage_config/model.hpp"
 #include "trellis/pipeline.hpp"
 
 namespace trellis::backends {
@@ -17,9 +17,8 @@ std::shared_ptr<core::classifier> make_pipeline_model() {
   core::image_size size{};  // models that need a size get 28x28 when the pipeline fixes none
   if constexpr (input.height > 0)
     size = {static_cast<std::int64_t>(input.height), static_cast<std::int64_t>(input.width)};
-  return core::make_model<typename V::trn::model>(static_cast<std::int64_t>(input.channels),
-                                                  static_cast<std::int64_t>(V::data::facts.classes),
-                                                  size);
+  return make_model<typename V::trn::model>(static_cast<std::int64_t>(input.channels),
+                                            static_cast<std::int64_t>(V::data::facts.classes), size);
 }
 
 }  // namespace trellis::backends

@@ -1,5 +1,6 @@
 // Transforms, the distributed sampler and the loader: determinism (seeds, thread counts),
-// sharding and padding, resume, errors from worker threads and shutdown that never hangs.
+// sharding and padding, resume, errors from worker threads and shutdown that never hangs; and
+// open_dataset, from its options and from a `dataset` stage (backends/stage_config/dataset.hpp).
 #include <torch/torch.h>  // before Catch: LibTorch's glog would replace Catch's CHECK
 
 #include <catch2/catch.hpp>
@@ -17,6 +18,7 @@
 
 #include <torch/types.h>
 
+#include "trellis/backends/stage_config/dataset.hpp"
 #include "trellis/core/data/idx.hpp"
 #include "trellis/core/data/loader.hpp"
 #include "trellis/core/data/open.hpp"
@@ -122,7 +124,7 @@ TEST_CASE("resize matches ATen's bilinear (antialiased when shrinking)", "[trans
 }
 
 TEST_CASE("centre crop follows torchvision, and pads when the image is smaller", "[transforms]") {
-  trellis::transforms t;
+  trellis::core::transform_options t;
   t.crop = 3;
   std::mt19937_64 rng{1};
   const auto x = ramp(1, 5, 6);
@@ -137,7 +139,7 @@ TEST_CASE("centre crop follows torchvision, and pads when the image is smaller",
 }
 
 TEST_CASE("random crop and flip only in training, fixed by the generator", "[transforms]") {
-  trellis::transforms t;
+  trellis::core::transform_options t;
   t.crop = 4;
   t.random_crop = true;
   t.hflip = true;
@@ -163,7 +165,7 @@ TEST_CASE("random crop and flip only in training, fixed by the generator", "[tra
 }
 
 TEST_CASE("gray_to_rgb, normalize and to_float_image", "[transforms]") {
-  trellis::transforms t;
+  trellis::core::transform_options t;
   t.gray_to_rgb = true;
   t.normalize = true;
   std::mt19937_64 rng{1};
@@ -175,7 +177,7 @@ TEST_CASE("gray_to_rgb, normalize and to_float_image", "[transforms]") {
   REQUIRE((y.sizes() == torch::IntArrayRef{3, 4, 5}));
   for (int c = 0; c < 3; ++c)
     CHECK(y[c][2][3].item<float>() == Approx((128.0 / 255 - t.mean[c]) / t.std[c]).epsilon(1e-5));
-  trellis::transforms keep;
+  trellis::core::transform_options keep;
   CHECK(torch::equal(trellis::core::apply_transforms(keep, x, true, rng), x));
 }
 
@@ -424,8 +426,11 @@ TEST_CASE("Fashion-MNIST with training transforms: the same batches for 1 and 4 
                     .gray_to_rgb = true,
                     .normalize = true},
       .subset = 3000};
-  auto o = trellis::core::loader_options_for(stage, 64, 1, 2, 11, true);
+  auto o = trellis::backends::loader_options_for(stage, 64, 1, 2, 11, true);
   CHECK((o.sample.shape == std::array<std::int64_t, 3>{3, 28, 28}));
+  CHECK(o.sample.transform.resize == 32);
+  CHECK(o.subset == 3000);
+  CHECK(trellis::backends::loader_options_for(stage, 64, 1, 2, 11, false).subset == 0);
   o.workers = 1;
   loader one{splits.train, o};
   o.workers = 4;
@@ -434,4 +439,67 @@ TEST_CASE("Fashion-MNIST with training transforms: the same batches for 1 and 4 
   CHECK(ref.size() == 24);  // 1500 samples on this rank
   CHECK((ref[0].images.sizes() == torch::IntArrayRef{64, 3, 28, 28}));
   check_same(ref, epoch(four, 0));
+}
+
+TEST_CASE("open_dataset: IDX files with a held-out validation split, and without one",
+          "[open][fashion_mnist]") {
+  trellis::core::dataset_options o{.kind = trellis::core::dataset_kind::idx,
+                                   .root = TRELLIS_FASHION_MNIST_DIR,
+                                   .classes = 10,
+                                   .val_split = 5000,
+                                   .split_seed = 3};
+  const auto splits = trellis::core::open_dataset(o);
+  CHECK(splits.train->size() == 55000);
+  CHECK(splits.val->size() == 5000);
+  REQUIRE(splits.test);
+  CHECK(splits.test->size() == 10000);  // t10k
+  CHECK(splits.class_names.size() == 10);
+  o.val_split = 0;
+  CHECK_THROWS_WITH(trellis::core::open_dataset(o), Catch::Contains("no validation split"));
+}
+
+TEST_CASE("a dataset stage maps every field onto the core's options", "[open]") {
+  const trellis::dataset<trellis::image_folder, trellis::classes<5>, trellis::input_shape<1, 32, 32>>
+      folder{.root = "data/fowl", .val_split = 0.2, .split_seed = 9};
+  const auto d = trellis::backends::dataset_options_for(folder);
+  CHECK(d.kind == trellis::core::dataset_kind::image_folder);
+  CHECK(d.root == std::filesystem::path{"data/fowl"});
+  CHECK(d.classes == 5);
+  CHECK(d.channels == 1);  // input_shape's
+  CHECK(d.val_split == 0.2);
+  CHECK(d.split_seed == 9);
+  CHECK(trellis::backends::dataset_options_for(
+            trellis::dataset<trellis::image_folder, trellis::classes<5>>{})
+            .channels == 3);
+  CHECK(trellis::backends::dataset_options_for(trellis::dataset<trellis::idx, trellis::classes<10>>{})
+            .kind == trellis::core::dataset_kind::idx);
+
+  const trellis::transforms t{.resize = 40, .crop = 36, .random_crop = true, .hflip = true,
+                              .gray_to_rgb = true, .normalize = true, .mean = {0.1, 0.2, 0.3},
+                              .std = {0.4, 0.5, 0.6}};
+  const auto c = trellis::backends::transform_options_for(t);
+  CHECK(c.resize == 40);
+  CHECK(c.crop == 36);
+  CHECK(c.random_crop);
+  CHECK(c.hflip);
+  CHECK(c.gray_to_rgb);
+  CHECK(c.normalize);
+  CHECK((c.mean == std::array{0.1, 0.2, 0.3}));
+  CHECK((c.std == std::array{0.4, 0.5, 0.6}));
+  CHECK_FALSE(trellis::backends::transform_options_for(trellis::transforms{}).normalize);
+  CHECK((trellis::backends::transform_options_for(trellis::transforms{}).mean ==
+         trellis::core::transform_options{}.mean));
+
+  trellis::dataset<trellis::idx, trellis::classes<10>> shapeless{.skip_corrupt = true,
+                                                                 .workers = 3,
+                                                                 .prefetch = 5};
+  const auto l = trellis::backends::loader_options_for(shapeless, 16, 0, 1, 4, true);
+  CHECK(l.batch_size == 16);
+  CHECK(l.world_size == 1);
+  CHECK(l.workers == 3);
+  CHECK(l.prefetch == 5);
+  CHECK(l.sample.skip_corrupt);
+  CHECK(l.sample.seed == 4);
+  CHECK(l.sample.training);
+  CHECK((l.sample.shape == std::array<std::int64_t, 3>{0, 0, 0}));  // the first sample's
 }

@@ -1,5 +1,6 @@
 // The model zoo, state-dict files and transfer learning, in C++ only (the torchvision side is
-// in torchvision_interop_test.cpp).
+// in torchvision_interop_test.cpp), and the front end's model tags mapped onto the zoo
+// (backends/stage_config/model.hpp).
 #include <torch/torch.h>
 
 #include <fstream>
@@ -7,6 +8,7 @@
 #include <string_view>
 
 #include "test_support.hpp"
+#include "trellis/backends/stage_config/model.hpp"
 #include "trellis/core/models/make_model.hpp"
 #include "trellis/core/models/transfer.hpp"
 #include "trellis/core/serialization/state_dict.hpp"
@@ -16,6 +18,7 @@
 
 using namespace trellis;
 using namespace trellis::core;
+using trellis::backends::make_model;
 using trellis::core::testing::parameter_count;
 using trellis::core::testing::scratch;
 using trellis::core::testing::warm_up_batch_norm;
@@ -101,9 +104,9 @@ TEST_CASE("ResNets have torchvision's parameter and state-dict entry counts", "[
     std::size_t entries;
   };
   for (const auto& [model, parameters, entries] :
-       {expected{make_model<models::resnet18>(3, 1000), 11'689'512, 122},
-        expected{make_model<models::resnet34>(3, 1000), 21'797'672, 218},
-        expected{make_model<models::resnet50>(3, 1000), 25'557'032, 320}}) {
+       {expected{make_builtin_model("resnet18", 3, 1000), 11'689'512, 122},
+        expected{make_builtin_model("resnet34", 3, 1000), 21'797'672, 218},
+        expected{make_builtin_model("resnet50", 3, 1000), 25'557'032, 320}}) {
     CHECK(parameter_count(*model) == parameters);
     CHECK(state_dict_of(*model).size() == entries);
     CHECK(model->head_name() == "fc");
@@ -152,7 +155,7 @@ TEST_CASE("small_cnn: the classic Fashion-MNIST baseline for any input shape", "
   CHECK(model->forward(torch::randn({5, 1, 28, 28})).sizes() == torch::IntArrayRef{5, 10});
   for (auto [c, h, w] : std::initializer_list<std::array<std::int64_t, 3>>{
            {3, 32, 32}, {3, 30, 30}, {2, 64, 48}, {1, 4, 4}}) {
-    auto other = make_model<models::small_cnn>(c, 7, {h, w});
+    auto other = make_builtin_model("small_cnn", c, 7, {h, w});
     other->eval();
     CHECK(other->forward(torch::randn({2, c, h, w})).sizes() == torch::IntArrayRef{2, 7});
   }
@@ -183,7 +186,23 @@ TEST_CASE("user modules keep their own names and train through the classifier", 
   sgd.step();
   CHECK_FALSE(torch::equal(before, inner.conv->weight));
 
-  CHECK(make_model<models::user<named_head_net>>(3, 4)->head_name() == "out");
+  CHECK(make_user_model<named_head_net>(3, 4)->head_name() == "out");
+}
+
+TEST_CASE("built-in models by name, and the front end's tags on the same list", "[models]") {
+  CHECK_THROWS_WITH(make_builtin_model("resnet101", 3, 10),
+                    Catch::Contains("'resnet101' is not built in") &&
+                        Catch::Contains("resnet18, resnet34, resnet50, small_cnn"));
+  static_assert(is_builtin_model("small_cnn") && !is_builtin_model("resnet101"));
+  // Each tag's model is the one its name builds: same layout, same parameter count.
+  auto by_tag = make_model<models::resnet34>(1, 7);
+  auto by_name = make_builtin_model("resnet34", 1, 7);
+  CHECK(state_dict_of(*by_tag).keys() == state_dict_of(*by_name).keys());
+  CHECK(parameter_count(*by_tag) == parameter_count(*by_name));
+  CHECK(parameter_count(*make_model<models::small_cnn>(3, 10, {32, 32})) ==
+        parameter_count(*make_builtin_model("small_cnn", 3, 10, {32, 32})));
+  CHECK(state_dict_of(*make_model<models::user<named_head_net>>(3, 4)).keys() ==
+        state_dict_of(*make_user_model<named_head_net>(3, 4)).keys());
 }
 
 TEST_CASE("state dicts round-trip through files in PyTorch's order", "[serialization]") {
@@ -257,7 +276,8 @@ TEST_CASE("transfer learning: source backbone, fresh head, frozen backbone", "[t
   save_state_dict(*source, dir / "source.pt");
   auto source_entries = state_dict_of(*source);
 
-  auto model = transfer_model<models::resnet18>(dir / "source.pt", 3, 4, {.freeze_backbone = true});
+  auto model = transfer_model(make_builtin_model("resnet18", 3, 4), dir / "source.pt",
+                              {.freeze_backbone = true});
   auto entries = state_dict_of(*model);
   CHECK(same_entries(entries, source_entries, /*skip_head=*/true));
   CHECK(entries["fc.weight"].sizes() == torch::IntArrayRef{4, 512});
@@ -283,19 +303,19 @@ TEST_CASE("transfer learning: source backbone, fresh head, frozen backbone", "[t
   CHECK(model->named_modules("", false)["bn1"]->is_training());
 
   // Without freezing everything trains; small_cnn's head is fc2.
-  auto cnn_source = make_model<models::small_cnn>(1, 10);
+  auto cnn_source = make_builtin_model("small_cnn", 1, 10);
   save_state_dict(*cnn_source, dir / "cnn.pt");
-  auto cnn = transfer_model<models::small_cnn>(dir / "cnn.pt", 1, 3);
+  auto cnn = transfer_model(make_builtin_model("small_cnn", 1, 3), dir / "cnn.pt");
   CHECK(same_entries(state_dict_of(*cnn_source), state_dict_of(*cnn)) == false);
   CHECK(torch::equal(state_dict_of(*cnn)["fc1.weight"], state_dict_of(*cnn_source)["fc1.weight"]));
   CHECK(state_dict_of(*cnn)["fc2.weight"].sizes() == torch::IntArrayRef{3, 128});
   CHECK(cnn->named_parameters()["conv1.weight"].requires_grad());
 
   // A user module's head is found the same way.
-  auto user_source = make_model<models::user<tiny_net>>(3, 4);
+  auto user_source = make_user_model<tiny_net>(3, 4);
   save_state_dict(*user_source, dir / "user.pt");
   auto user =
-      transfer_model<models::user<tiny_net>>(dir / "user.pt", 3, 2, {.freeze_backbone = true});
+      transfer_model(make_user_model<tiny_net>(3, 2), dir / "user.pt", {.freeze_backbone = true});
   CHECK(torch::equal(state_dict_of(*user)["conv.weight"],
                      state_dict_of(*user_source)["conv.weight"]));
   CHECK(state_dict_of(*user)["classifier.weight"].sizes() == torch::IntArrayRef{2, 8});
@@ -307,13 +327,15 @@ TEST_CASE("transfer from a backbone of another shape names the entry and both sh
           "[transfer]") {
   auto dir = scratch("transfer_mismatch");
   save_state_dict(*resnet18(1, 10), dir / "gray.pt");
-  auto error = error_of([&] { transfer_model<models::resnet18>(dir / "gray.pt", 3, 4); });
+  auto error =
+      error_of([&] { transfer_model(make_builtin_model("resnet18", 3, 4), dir / "gray.pt"); });
   CHECK(error.key() == "conv1.weight");
   CHECK_THAT(error.what(), Catch::Contains("gray.pt") && Catch::Contains("[64, 1, 7, 7]") &&
                                Catch::Contains("[64, 3, 7, 7]"));
 
   save_state_dict(*resnet50(3, 10), dir / "resnet50.pt");
-  auto other = error_of([&] { transfer_model<models::resnet18>(dir / "resnet50.pt", 3, 4); });
+  auto other =
+      error_of([&] { transfer_model(make_builtin_model("resnet18", 3, 4), dir / "resnet50.pt"); });
   CHECK_THAT(other.what(), Catch::Contains("layer1.0.conv1.weight") &&
                                Catch::Contains("[64, 64, 1, 1]") &&
                                Catch::Contains("[64, 64, 3, 3]"));

@@ -63,9 +63,9 @@ TEST_CASE("ResNet state dicts have torchvision's names, shapes and order",
   for (std::string line; std::getline(lines, line);)
     expected[line.substr(0, line.find(' '))].push_back(line);
   std::map<std::string, std::shared_ptr<classifier>> models{
-      {"resnet18", make_model<models::resnet18>(3, 1000)},
-      {"resnet34", make_model<models::resnet34>(3, 1000)},
-      {"resnet50", make_model<models::resnet50>(3, 1000)}};
+      {"resnet18", make_builtin_model("resnet18", 3, 1000)},
+      {"resnet34", make_builtin_model("resnet34", 3, 1000)},
+      {"resnet50", make_builtin_model("resnet50", 3, 1000)}};
   CHECK(expected["resnet18"].size() == 122);
   for (const auto& [arch, model] : models) {
     INFO(arch);
@@ -82,8 +82,8 @@ TEST_CASE(
   auto dir = scratch("to_python");
   torch::manual_seed(3);
   std::vector<std::pair<std::string, std::shared_ptr<classifier>>> cases{
-      {"resnet18", make_model<models::resnet18>(3, 7)},
-      {"resnet50", make_model<models::resnet50>(3, 3)}};
+      {"resnet18", make_builtin_model("resnet18", 3, 7)},
+      {"resnet50", make_builtin_model("resnet50", 3, 3)}};
   for (const auto& [arch, model] : cases) {
     warm_up_batch_norm(*model, 3);
     auto images = torch::randn({2, 3, 64, 64});
@@ -117,7 +117,7 @@ TEST_CASE("a state dict from Python's torch.save loads into the C++ ResNet",
   INFO(run.output);
   REQUIRE(run.status.success());
 
-  auto model = make_model<models::resnet18>(3, 5);
+  auto model = make_builtin_model("resnet18", 3, 5);
   load_state_dict(*model, dict_file);
   CHECK(state_dict_of(*model)["bn1.num_batches_tracked"].item<std::int64_t>() == 3);
   auto io = read_state_dict(io_file);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "onnx_test_support.hpp"
-#include "trellis/core/onnx/stage_options.hpp"
+#include "trellis/backends/stage_config/export_onnx.hpp"
 #include "trellis/core/onnx/verify.hpp"
 #include "trellis/core/serialization/state_dict.hpp"
 #include "trellis/params/export.hpp"
@@ -226,13 +226,14 @@ TEST_CASE(
 }
 
 TEST_CASE("an export_onnx stage gives its opset, batch axis and file", "[onnx]") {
-  auto dynamic = ox::options_for(export_onnx<opset<13>>{.file = "net.onnx"}, "run_3", "resnet18");
+  auto dynamic = backends::export_options_for(export_onnx<opset<13>>{.file = "net.onnx"}, "run_3",
+                                              "resnet18");
   CHECK(dynamic.opset == 13);
   CHECK(dynamic.dynamic_batch);
   CHECK(dynamic.file == "net.onnx");
   CHECK(dynamic.run_id == "run_3");
   CHECK(dynamic.model_type == "resnet18");
-  auto fixed = ox::options_for(export_onnx<static_batch>{});
+  auto fixed = backends::export_options_for(export_onnx<static_batch>{});
   CHECK(fixed.opset == 17);
   CHECK_FALSE(fixed.dynamic_batch);
   CHECK(fixed.file == "model.onnx");

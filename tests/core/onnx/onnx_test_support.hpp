@@ -113,10 +113,10 @@ struct model_case {
 /// randomized BatchNorm.
 inline std::vector<model_case> test_models() {
   std::vector<model_case> out{
-      {"small_cnn", make_model<models::small_cnn>(1, 10), {1, 28, 28}},
-      {"resnet18", make_model<models::resnet18>(3, 10), {3, 64, 64}},
-      {"resnet34", make_model<models::resnet34>(3, 10), {3, 64, 64}},
-      {"resnet50", make_model<models::resnet50>(3, 10), {3, 64, 64}},
+      {"small_cnn", make_builtin_model("small_cnn", 1, 10), {1, 28, 28}},
+      {"resnet18", make_builtin_model("resnet18", 3, 10), {3, 64, 64}},
+      {"resnet34", make_builtin_model("resnet34", 3, 10), {3, 64, 64}},
+      {"resnet50", make_builtin_model("resnet50", 3, 10), {3, 64, 64}},
       {"exportable_net", std::make_shared<user_classifier<exportable_net>>(3, 10), {3, 32, 32}}};
   for (auto& c : out) randomize_batch_norm(*c.model);
   return out;

@@ -1,5 +1,5 @@
-// The parts of a step: learning-rate schedules (as functions and as logged), config_from on a
-// front-end stage, accumulation against a larger batch, and two ranks (threads of this process,
+// The parts of a step: learning-rate schedules (as functions and as logged), a front-end stage
+// as a train_config, accumulation against a larger batch, and two ranks (threads of this process,
 // over Gloo) against one rank with their combined batch; and the host memory a rank keeps.
 
 #include <netinet/in.h>
@@ -19,10 +19,10 @@
 #include <thread>
 
 #include "train_support.hpp"
+#include "trellis/backends/stage_config/train.hpp"
 #include "trellis/core/ddp/process_group.hpp"
 #include "trellis/core/process/host_memory.hpp"
 #include "trellis/core/train/trainer.hpp"
-#include "trellis/stages/train.hpp"
 
 using namespace trellis::core;
 using namespace trellis::core::testing;
@@ -121,12 +121,12 @@ TEST_CASE("learning-rate schedules", "[schedule]") {
   }
 }
 
-TEST_CASE("config_from takes a train stage's parameters and fields", "[config]") {
+TEST_CASE("train_config_for takes a train stage's parameters and fields", "[config]") {
   using stage_t = trellis::train<trellis::models::small_cnn, trellis::epochs<12>, trellis::adam,
                                  trellis::global_batch<256>, trellis::checkpoint_every<3>,
                                  trellis::select_best<"val_loss">>;
   stage_t stage{.lr = 0.001, .seed = 4, .schedule = "step", .accumulate = 2, .threads = 3};
-  const auto c = config_from(stage, 4);
+  const auto c = trellis::backends::train_config_for(stage, 4);
   CHECK(c.epochs == 12);
   CHECK(c.optimizer == "adam");
   CHECK(c.lr == 0.001);
@@ -140,7 +140,8 @@ TEST_CASE("config_from takes a train stage's parameters and fields", "[config]")
   CHECK(c.transfer_from.empty());
   CHECK_NOTHROW(check_config(c));
 
-  const auto plain = config_from(trellis::train<trellis::models::small_cnn>{.batch = 48});
+  const auto plain =
+      trellis::backends::train_config_for(trellis::train<trellis::models::small_cnn>{.batch = 48});
   CHECK(plain.batch == 48);
   CHECK(plain.optimizer == "sgd");
   CHECK(plain.schedule == "cosine");

@@ -28,7 +28,7 @@ using namespace trellis::core::testing;
 namespace {
 std::shared_ptr<classifier> small_cnn_with_seed(std::uint64_t seed) {
   torch::manual_seed(seed);
-  return make_model<trellis::models::small_cnn>(1, 10);
+  return make_builtin_model("small_cnn", 1, 10);
 }
 }  // namespace
 

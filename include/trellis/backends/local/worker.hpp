@@ -22,12 +22,12 @@
 #include "trellis/backends/export_model.hpp"
 #include "trellis/backends/local/rank_status.hpp"
 #include "trellis/backends/pipeline_model.hpp"
+#include "trellis/backends/stage_config/dataset.hpp"
+#include "trellis/backends/stage_config/train.hpp"
 #include "trellis/cli/options.hpp"
 #include "trellis/core/data/loader.hpp"
-#include "trellis/core/data/open.hpp"
 #include "trellis/core/ddp/process_group.hpp"
 #include "trellis/core/ddp/rank_env.hpp"
-#include "trellis/core/train/config.hpp"
 #include "trellis/core/train/trainer.hpp"
 #include "trellis/pipeline.hpp"
 #include "trellis/plan/field_values.hpp"
@@ -124,7 +124,7 @@ int run_worker(Pipeline& p, const cli::options& o) {
     group_options.backend = backend;
     group = std::make_shared<core::ddp::process_group>(env, group_options);
 
-    auto config = core::config_from(trn, static_cast<std::size_t>(env.world_size));
+    auto config = train_config_for(trn, static_cast<std::size_t>(env.world_size));
     config.run_dir = detail::env_or("TRELLIS_RUN_DIR", ".");  // Azure ML: outputs/ in the cwd
     config.device = device;
     // In an Azure ML job, rank 0's metrics also go to the job's MLflow run, live in the Studio.
@@ -138,17 +138,17 @@ int run_worker(Pipeline& p, const cli::options& o) {
                                  config.transfer_from.string());
     }
 
-    auto splits = core::open_dataset(data);
+    auto splits = core::open_dataset(dataset_options_for(data));
     const auto world = static_cast<std::size_t>(env.world_size),
                rank = static_cast<std::size_t>(env.rank);
     core::loader train_loader(
-        splits.train, core::loader_options_for(data, config.batch, rank, world, config.seed, true));
+        splits.train, loader_options_for(data, config.batch, rank, world, config.seed, true));
     core::loader val_loader(
-        splits.val, core::loader_options_for(data, config.batch, rank, world, config.seed, false));
+        splits.val, loader_options_for(data, config.batch, rank, world, config.seed, false));
     std::optional<core::loader> test_loader;  // evaluated once, on the selected model
     if (splits.test)
-      test_loader.emplace(splits.test, core::loader_options_for(data, config.batch, rank, world,
-                                                                config.seed, false));
+      test_loader.emplace(splits.test, loader_options_for(data, config.batch, rank, world,
+                                                          config.seed, false));
     config.class_names = splits.class_names;
 
     torch::manual_seed(config.seed);  // the initial weights come from the seed too

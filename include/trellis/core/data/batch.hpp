@@ -16,13 +16,12 @@
 #include "trellis/core/data/error.hpp"
 #include "trellis/core/data/source.hpp"
 #include "trellis/core/data/transforms.hpp"
-#include "trellis/stages/dataset.hpp"
 
 namespace trellis::core {
 
 /// How every sample becomes a tensor.
 struct sample_options {
-  trellis::transforms transform{};
+  transform_options transform{};
   bool training = false;      ///< random crop and flip; evaluation uses centre crops
   std::uint64_t seed = 0;     ///< with epoch and sample index, fixes every random choice
   bool skip_corrupt = false;  ///< skip images that fail to decode (counted) instead of failing

@@ -1,8 +1,10 @@
-// apply_transforms: trellis::transforms on one float [C, H, W] image, in the stage's order
-// (gray_to_rgb, resize, crop, hflip, normalize). Random choices only in training and only from
-// the generator passed in. Plain loops, not ATen ops: loader threads must not start OpenMP teams.
+// transform_options and apply_transforms: per-sample transforms on one float [C, H, W] image, in
+// a fixed order (gray_to_rgb, resize, crop, hflip, normalize). Random choices only in training and
+// only from the generator passed in. Plain loops, not ATen ops: loader threads must not start
+// OpenMP teams.
 #pragma once
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -14,9 +16,19 @@
 
 #include <torch/types.h>
 
-#include "trellis/stages/dataset.hpp"
-
 namespace trellis::core {
+
+/// Per-sample transforms, applied in this order: gray_to_rgb, resize, crop, hflip, normalize.
+struct transform_options {
+  std::size_t resize = 0;    ///< shorter side to this many pixels; 0 keeps the size
+  std::size_t crop = 0;      ///< square crop of this size; 0 crops nothing
+  bool random_crop = false;  ///< random position when training, centre otherwise
+  bool hflip = false;        ///< random horizontal flip when training
+  bool gray_to_rgb = false;  ///< repeat one channel three times
+  bool normalize = false;
+  std::array<double, 3> mean = {0.485, 0.456, 0.406};  ///< per channel (ImageNet's by default)
+  std::array<double, 3> std = {0.229, 0.224, 0.225};
+};
 
 /// Sample `index`'s own random stream in `epoch`: its crop and flip depend neither on the
 /// thread that decodes it nor on how ranks share the data.
@@ -158,8 +170,8 @@ inline torch::Tensor gray_to_rgb(const torch::Tensor& image) {
   return out;
 }
 
-inline torch::Tensor normalize(const torch::Tensor& image, const double (&mean)[3],
-                               const double (&stdev)[3]) {
+inline torch::Tensor normalize(const torch::Tensor& image, const std::array<double, 3>& mean,
+                               const std::array<double, 3>& stdev) {
   const index_t c = image.size(0), plane = image.size(1) * image.size(2);
   if (c > 3) throw std::invalid_argument{"normalize: at most 3 channels"};
   torch::Tensor out = torch::empty_like(image);
@@ -188,7 +200,7 @@ inline torch::Tensor to_float_image(const torch::Tensor& image) {
 
 /// Applies `t` to a float [C, H, W] image. Crop position and flip are drawn from `rng` only
 /// when `training` (centre crop, no flip otherwise).
-inline torch::Tensor apply_transforms(const trellis::transforms& t, const torch::Tensor& image,
+inline torch::Tensor apply_transforms(const transform_options& t, const torch::Tensor& image,
                                       bool training, std::mt19937_64& rng) {
   if (image.dim() != 3 || image.scalar_type() != torch::kFloat)
     throw std::invalid_argument{"apply_transforms: expects a float [C, H, W] image"};

@@ -9,7 +9,6 @@
 #include <string>
 
 #include "trellis/core/models/classifier.hpp"
-#include "trellis/core/models/make_model.hpp"
 #include "trellis/core/serialization/state_dict.hpp"
 
 namespace trellis::core {
@@ -35,16 +34,14 @@ inline void load_backbone(classifier& model, const std::filesystem::path& file) 
 struct transfer_options {
   /// Train only the new head (see classifier::freeze_backbone).
   bool freeze_backbone = false;
-  image_size size = {};
 };
 
-/// make_model<Tag>(in_channels, classes) with its backbone loaded from `file`: the head is the
-/// freshly initialised one the constructor built for `classes`.
-template <class Tag>
-std::shared_ptr<classifier> transfer_model(const std::filesystem::path& file,
-                                           std::int64_t in_channels, std::int64_t classes,
-                                           transfer_options options = {}) {
-  auto model = make_model<Tag>(in_channels, classes, options.size);
+/// `model`, freshly built for its new class count (make_model.hpp), with its backbone loaded from
+/// `file`: the head keeps the initialisation its constructor gave it.
+inline std::shared_ptr<classifier> transfer_model(std::shared_ptr<classifier> model,
+                                                  const std::filesystem::path& file,
+                                                  transfer_options options = {}) {
+  if (!model) throw std::invalid_argument("[trellis] transfer: no model");
   load_backbone(*model, file);
   if (options.freeze_backbone) model->freeze_backbone();
   return model;

@@ -1,5 +1,5 @@
-// train_config: every setting the trainer reads, as plain run-time values, and config_from,
-// which turns a front-end `train` stage (compile-time parameters and run-time fields) into one.
+// train_config: every setting the trainer reads, as plain run-time values, and check_config,
+// which rejects the settings that make no sense.
 #pragma once
 #include <c10/core/Device.h>
 
@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "trellis/core/train/metric_record.hpp"
-#include "trellis/stages/train.hpp"
 
 namespace trellis::core {
 
@@ -53,32 +52,6 @@ inline void check_config(const train_config& c) {
   if (c.accumulate == 0) fail("accumulate must be at least 1");
   if (c.log_every_steps == 0) fail("log_every_steps must be at least 1");
   if (!(c.lr >= 0.0)) fail("lr must not be negative");
-}
-
-/// The stage's settings for a job of `world_size` ranks: with global_batch<N> each rank's batch
-/// is N / world_size (rule E026 checks that it divides). transfer_from stays empty: the stage
-/// names a registered model (stage_t::transfer::name), which the workspace resolves to a file.
-template <class... Ps>
-train_config config_from(const trellis::train<Ps...>& stage, std::size_t world_size = 1) {
-  using stage_t = trellis::train<Ps...>;
-  auto str = [](text_view v) { return std::string(v.data(), v.size()); };
-  train_config c;
-  c.epochs = stage_t::facts.epochs;
-  c.optimizer = str(stage_t::optimizer::name);
-  c.lr = stage.lr;
-  c.momentum = stage.momentum;
-  c.weight_decay = stage.weight_decay;
-  c.schedule = str(stage.schedule.view());
-  c.batch = stage.batch;
-  if constexpr (stage_t::facts.has_global_batch)
-    c.batch = stage_t::facts.global_batch / (world_size == 0 ? 1 : world_size);
-  c.accumulate = stage.accumulate;
-  c.seed = stage.seed;
-  c.checkpoint_every = stage_t::facts.checkpoint_every;
-  c.threads = stage.threads;
-  c.freeze_backbone = stage.freeze_backbone;
-  c.select_best = str(stage_t::facts.best_metric);
-  return c;
 }
 
 }  // namespace trellis::core

@@ -1,5 +1,5 @@
-// options_for: the export options an `export_onnx<opset<N>, dynamic_batch|static_batch>{.file}`
-// stage stands for, so a backend turns the pipeline's stage into what export_verified takes.
+// The `export_onnx<opset<N>, dynamic_batch|static_batch>{.file}` stage as the core's
+// onnx_export::options, what export_verified and check_exportable take.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -9,14 +9,15 @@
 #include "trellis/core/onnx/options.hpp"
 #include "trellis/stages/export_onnx.hpp"
 
-namespace trellis::core::onnx_export {
+namespace trellis::backends {
 
 /// The stage's opset, batch axis and file name (relative: the backend places it, e.g. under the
 /// run's outputs folder); BatchNorm folded; the run id and model type for the file's metadata.
 template <class... Ps>
-options options_for(const export_onnx<Ps...>& stage, std::string run_id = {},
-                    std::string model_type = {}) {
-  options out;
+core::onnx_export::options export_options_for(const export_onnx<Ps...>& stage,
+                                              std::string run_id = {},
+                                              std::string model_type = {}) {
+  core::onnx_export::options out;
   out.file = std::filesystem::path(stage.file.c_str());
   out.opset = static_cast<std::int64_t>(export_onnx<Ps...>::facts.opset);
   out.dynamic_batch = export_onnx<Ps...>::facts.dynamic_batch;
@@ -25,4 +26,4 @@ options options_for(const export_onnx<Ps...>& stage, std::string run_id = {},
   return out;
 }
 
-}  // namespace trellis::core::onnx_export
+}  // namespace trellis::backends
