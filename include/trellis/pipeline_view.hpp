@@ -37,22 +37,24 @@ struct pipeline_view {
   static constexpr std::size_t count = sizeof...(S);
   static constexpr stage_order orders[count] = {S::order...};
 
-  using data = get<stage_order::dataset, dataset<>>;
-  using env = get<stage_order::environment, environment<>>;
-  using comp = get<stage_order::compute, compute<local::cpu>>;
-  using dist = get<stage_order::distributed, distributed<>>;
-  using trn = get<stage_order::train, train<>>;
-  using reg = get<stage_order::register_model, register_model<"model">>;
-  using onnx = get<stage_order::export_onnx, export_onnx<>>;
-  using target = typename comp::target;
+  // Named as stage_order names the stages: V::train is the train stage, V::has_train says
+  // whether the pipeline has one (else V::train is train<> with its defaults).
+  using dataset = get<stage_order::dataset, trellis::dataset<>>;
+  using environment = get<stage_order::environment, trellis::environment<>>;
+  using compute = get<stage_order::compute, trellis::compute<local::cpu>>;
+  using distributed = get<stage_order::distributed, trellis::distributed<>>;
+  using train = get<stage_order::train, trellis::train<>>;
+  using register_model = get<stage_order::register_model, trellis::register_model<"model">>;
+  using export_onnx = get<stage_order::export_onnx, trellis::export_onnx<>>;
+  using target = typename compute::target;
 
   static constexpr bool has_dataset = has<stage_order::dataset>;
-  static constexpr bool has_env = has<stage_order::environment>;
+  static constexpr bool has_environment = has<stage_order::environment>;
   static constexpr bool has_compute = has<stage_order::compute>;
-  static constexpr bool has_dist = has<stage_order::distributed>;
+  static constexpr bool has_distributed = has<stage_order::distributed>;
   static constexpr bool has_train = has<stage_order::train>;
-  static constexpr bool has_register = has<stage_order::register_model>;
-  static constexpr bool has_export = has<stage_order::export_onnx>;
+  static constexpr bool has_register_model = has<stage_order::register_model>;
+  static constexpr bool has_export_onnx = has<stage_order::export_onnx>;
 
   // Computed where the rules compute them: pipeline_facts.
   static constexpr bool gpu = facts_of<S...>.compute->has_gpus;

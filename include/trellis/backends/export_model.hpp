@@ -50,7 +50,7 @@ core::onnx_export::report export_trained_model(const Pipeline& p, core::classifi
   using V = pipeline_view_t<Pipeline>;
   core::load_state_dict(model, files.model);
   auto options = export_options_for(get<stage_order::export_onnx>(p), run_id,
-                                    std::string{plan::to_std(V::trn::model::name)});
+                                    std::string{plan::to_std(V::train::model::name)});
   options.file = files.model.parent_path() / options.file;
   const auto report = core::onnx_export::export_verified(model, options, images);
   std::ofstream out(export_report_file(options.file));

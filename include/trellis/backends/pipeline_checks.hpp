@@ -26,7 +26,7 @@ template <class Pipeline>
 plan::machine_check check_onnx_export(const Pipeline& p) {
   using V = pipeline_view_t<Pipeline>;
   plan::machine_check c{"export_onnx.model", false, ""};
-  constexpr dims input = V::data::input_dims();
+  constexpr dims input = V::dataset::input_dims();
   try {
     const auto model = make_pipeline_model<Pipeline>();
     const auto options = export_options_for(get<stage_order::export_onnx>(p));
@@ -42,7 +42,7 @@ plan::machine_check check_onnx_export(const Pipeline& p) {
     }
     c.ok = true;
     c.detail = fmt::format("{} becomes {} ONNX nodes at opset {} ({})",
-                           plan::to_std(V::trn::model::name), total, options.opset, counts);
+                           plan::to_std(V::train::model::name), total, options.opset, counts);
   } catch (const std::exception& e) {
     c.detail = e.what();  // "[trellis] export_onnx: cannot export ..., naming the layer"
   }
@@ -56,9 +56,9 @@ struct pipeline_checks<Pipeline> {
   static constexpr bool available = true;
   static void add(const Pipeline& p, plan::run_plan& plan, const cli::options& o) {
     using V = pipeline_view_t<Pipeline>;
-    if constexpr (!V::trn::transfer::name.empty())
+    if constexpr (!V::train::transfer::name.empty())
       plan.checks.push_back(workspace::check_transfer_source(p, o, plan.transfer));
-    if constexpr (V::has_export) plan.checks.push_back(backends::check_onnx_export(p));
+    if constexpr (V::has_export_onnx) plan.checks.push_back(backends::check_onnx_export(p));
   }
 };
 

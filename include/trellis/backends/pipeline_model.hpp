@@ -13,12 +13,12 @@ namespace trellis::backends {
 template <class Pipeline>
 std::shared_ptr<core::classifier> make_pipeline_model() {
   using V = pipeline_view_t<Pipeline>;
-  constexpr dims input = V::data::input_dims();
+  constexpr dims input = V::dataset::input_dims();
   core::image_size size{};  // models that need a size get 28x28 when the pipeline fixes none
   if constexpr (input.height > 0)
     size = {static_cast<std::int64_t>(input.height), static_cast<std::int64_t>(input.width)};
-  return make_model<typename V::trn::model>(static_cast<std::int64_t>(input.channels),
-                                            static_cast<std::int64_t>(V::data::facts.classes), size);
+  return make_model<typename V::train::model>(static_cast<std::int64_t>(input.channels),
+                                            static_cast<std::int64_t>(V::dataset::facts.classes), size);
 }
 
 }  // namespace trellis::backends

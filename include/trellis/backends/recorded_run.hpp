@@ -86,7 +86,7 @@ int conclude(const Pipeline& p, const plan::run_plan& plan, const cli::options& 
   // export_onnx's file, checked by rank 0, and what the check found.
   std::optional<std::filesystem::path> onnx;
   nlohmann::json onnx_report;
-  if constexpr (V::has_export) {
+  if constexpr (V::has_export_onnx) {
     onnx = folder.outputs() / get<stage_order::export_onnx>(p).file.c_str();
     std::ifstream in(export_report_file(*onnx));
     onnx_report = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -99,7 +99,7 @@ int conclude(const Pipeline& p, const plan::run_plan& plan, const cli::options& 
     }
   }
   std::optional<ws::model_card> registered;
-  if constexpr (V::has_register) {
+  if constexpr (V::has_register_model) {
     try {
       ws::trained_model trained{run.id, folder.outputs(), fingerprint, plan.transfer, {}};
       if (onnx) trained.extra_files.emplace_back(onnx->filename().string(), *onnx);
@@ -169,7 +169,7 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
   }
   const auto run =
       ws::create_run(w.db(), w.root(),
-                     {std::string{plan::to_std(V::trn::facts.experiment)},
+                     {std::string{plan::to_std(V::train::facts.experiment)},
                       std::string{plan::name_of(plan.backend)}, plan_json, settings,
                       ws::collect_provenance(versions.torch, versions.cuda, versions.nccl),
                       detail::run_tags(o), resumed ? std::optional{resumed->id} : std::nullopt});
@@ -191,7 +191,7 @@ int run_recorded(const Pipeline& p, const plan::run_plan& plan, const cli::optio
 
     // The data the model will learn from, fingerprinted before it trains.
     std::optional<std::string> fingerprint;
-    if constexpr (V::has_register && V::has_dataset) {
+    if constexpr (V::has_register_model && V::has_dataset) {
       const std::string root{plan::to_std(get<stage_order::dataset>(p).root.view())};
       if (!root.starts_with("azureml:")) fingerprint = ws::dataset_fingerprint(root);
     }

@@ -61,25 +61,25 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
   plan.backend = o.backend.empty() ? (target::is_local ? backend_kind::local : backend_kind::azure)
                  : o.backend == name_of(backend_kind::azure) ? backend_kind::azure
                                                              : backend_kind::local;
-  plan.framework = std::is_same_v<typename V::dist::framework, mpi> ? framework_kind::mpi
+  plan.framework = std::is_same_v<typename V::distributed::framework, mpi> ? framework_kind::mpi
                                                                     : framework_kind::pytorch;
-  plan.launch = std::is_same_v<typename V::dist::launch, per_node> ? launch_kind::per_node
+  plan.launch = std::is_same_v<typename V::distributed::launch, per_node> ? launch_kind::per_node
                                                                    : launch_kind::per_process;
-  plan.nodes = V::dist::facts.nodes;
-  plan.procs = V::dist::facts.procs;
-  plan.max_restarts = V::dist::facts.max_restarts;
+  plan.nodes = V::distributed::facts.nodes;
+  plan.procs = V::distributed::facts.procs;
+  plan.max_restarts = V::distributed::facts.max_restarts;
   plan.target = to_std(target::name);
   plan.target_is_local = target::is_local;
   plan.gpus_per_node = target::gpus_per_node;
-  const typename V::dist defaults{};
+  const typename V::distributed defaults{};
   const auto* dist = &defaults;
-  if constexpr (V::has_dist) dist = &get<stage_order::distributed>(p);
+  if constexpr (V::has_distributed) dist = &get<stage_order::distributed>(p);
   plan.master_addr = to_std(dist->master_addr.view());
   plan.master_port = dist->master_port;
   plan.timeout_s = dist->timeout_s;
   if constexpr (V::has_train) {
-    plan.batch_per_rank = V::trn::facts.has_global_batch
-                              ? V::trn::facts.global_batch / plan.world_size()
+    plan.batch_per_rank = V::train::facts.has_global_batch
+                              ? V::train::facts.global_batch / plan.world_size()
                               : get<stage_order::train>(p).batch;
   }
   plan.checks.push_back(settings_check(p));
@@ -89,7 +89,7 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
   bool use_gpus = wants_nccl;
   if (plan.backend == backend_kind::azure) {
     plan.mode = "azure: " + std::to_string(plan.nodes) + " x " + plan.target + " in cluster '" +
-                std::string{to_std(V::comp::facts.cluster_name)} + "'";
+                std::string{to_std(V::compute::facts.cluster_name)} + "'";
   } else if (target::is_local) {
     plan.mode = "local";
     if (wants_nccl)
@@ -106,7 +106,7 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
                                         : "Gloo on CPU, as on Azure");
   }
   plan.collective = use_gpus ? collective_kind::nccl : collective_kind::gloo;
-  if (std::is_same_v<typename V::dist::collective, gloo>) {
+  if (std::is_same_v<typename V::distributed::collective, gloo>) {
     plan.collective = collective_kind::gloo;
     use_gpus = false;
   }
@@ -118,10 +118,10 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
     const auto& data = get<stage_order::dataset>(p);
     const std::string root{to_std(data.root.view())};
     if (root.rfind("azureml:", 0) != 0) {
-      if (std::is_same_v<typename V::data::source, idx>)
+      if (std::is_same_v<typename V::dataset::source, idx>)
         plan.checks.push_back(check_idx_layout(root, data.val_split));
       else
-        plan.checks.push_back(check_image_folder_layout(root, V::data::facts.classes, data.val_split));
+        plan.checks.push_back(check_image_folder_layout(root, V::dataset::facts.classes, data.val_split));
     }
   }
   // A rendezvous check needs settings within their limits (a timeout_s of a year would wait).

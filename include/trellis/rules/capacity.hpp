@@ -17,7 +17,7 @@ struct E023_procs_exceed_gpus : rule<stages(stage_order::distributed)> {
     return f.uses_nccl() && !f.compute->is_local && f.distributed->procs > f.compute->gpus_per_node;
   }
   template <class V>
-  using context = E023_procs_exceed_gpus<procs<V::dist::facts.procs>,
+  using context = E023_procs_exceed_gpus<procs<V::distributed::facts.procs>,
                                          gpus<V::target::gpus_per_node>, typename V::target>;
 };
 template <class... C>
@@ -34,8 +34,8 @@ struct E024_nodes_exceed_max_nodes : rule<stages(stage_order::distributed)> {
     return f.has.distributed && !f.compute->is_local && f.distributed->nodes > f.compute->max_nodes;
   }
   template <class V>
-  using context = E024_nodes_exceed_max_nodes<nodes<V::dist::facts.nodes>,
-                                              max_nodes<V::comp::facts.max_nodes>>;
+  using context = E024_nodes_exceed_max_nodes<nodes<V::distributed::facts.nodes>,
+                                              max_nodes<V::compute::facts.max_nodes>>;
 };
 template <class... C>
 constexpr void diagnose(E024_nodes_exceed_max_nodes<C...>) {
@@ -57,9 +57,9 @@ struct E025_zero_count
   }
   template <class V>
   using context =
-      E025_zero_count<nodes<V::dist::facts.nodes>, procs<V::dist::facts.procs>,
-                      epochs<V::trn::facts.epochs>, global_batch<V::trn::facts.global_batch>,
-                      max_nodes<V::comp::facts.max_nodes>, gpus<V::target::gpus_per_node>>;
+      E025_zero_count<nodes<V::distributed::facts.nodes>, procs<V::distributed::facts.procs>,
+                      epochs<V::train::facts.epochs>, global_batch<V::train::facts.global_batch>,
+                      max_nodes<V::compute::facts.max_nodes>, gpus<V::target::gpus_per_node>>;
 };
 template <class... C>
 constexpr void diagnose(E025_zero_count<C...>) {
@@ -76,8 +76,8 @@ struct E026_global_batch_not_divisible : rule<stages(stage_order::train)> {
   }
   template <class V>
   using context =
-      E026_global_batch_not_divisible<global_batch<V::trn::facts.global_batch>,
-                                      nodes<V::dist::facts.nodes>, procs<V::dist::facts.procs>>;
+      E026_global_batch_not_divisible<global_batch<V::train::facts.global_batch>,
+                                      nodes<V::distributed::facts.nodes>, procs<V::distributed::facts.procs>>;
 };
 template <class... C>
 constexpr void diagnose(E026_global_batch_not_divisible<C...>) {
@@ -93,8 +93,8 @@ struct E027_min_nodes_exceed_max_nodes : rule<stages(stage_order::compute)> {
     return f.compute->min_nodes > f.compute->max_nodes;
   }
   template <class V>
-  using context = E027_min_nodes_exceed_max_nodes<min_nodes<V::comp::facts.min_nodes>,
-                                                  max_nodes<V::comp::facts.max_nodes>>;
+  using context = E027_min_nodes_exceed_max_nodes<min_nodes<V::compute::facts.min_nodes>,
+                                                  max_nodes<V::compute::facts.max_nodes>>;
 };
 template <class... C>
 constexpr void diagnose(E027_min_nodes_exceed_max_nodes<C...>) {
@@ -109,7 +109,7 @@ struct E028_local_gpus_exceeded : rule<stages(stage_order::compute, stage_order:
     return f.uses_nccl() && f.compute->is_local && f.world_size() > f.compute->gpus_per_node;
   }
   template <class V>
-  using context = E028_local_gpus_exceeded<nodes<V::dist::facts.nodes>, procs<V::dist::facts.procs>,
+  using context = E028_local_gpus_exceeded<nodes<V::distributed::facts.nodes>, procs<V::distributed::facts.procs>,
                                            gpus<V::target::gpus_per_node>>;
 };
 template <class... C>
@@ -126,7 +126,7 @@ struct E029_too_few_classes : rule<stages(stage_order::dataset)> {
     return f.has.dataset && !f.dataset->params.missing && f.dataset->classes < 2;
   }
   template <class V>
-  using context = E029_too_few_classes<classes<V::data::facts.classes>>;
+  using context = E029_too_few_classes<classes<V::dataset::facts.classes>>;
 };
 template <class... C>
 constexpr void diagnose(E029_too_few_classes<C...>) {

@@ -33,7 +33,7 @@ struct E012_gpu_requires_cuda_environment : rule<stages(stage_order::compute)> {
     return f.compute->has_gpus && f.has.environment && f.environment->cuda == 0;
   }
   template <class V>
-  using context = E012_gpu_requires_cuda_environment<typename V::target, typename V::env::source>;
+  using context = E012_gpu_requires_cuda_environment<typename V::target, typename V::environment::source>;
 };
 template <class... C>
 constexpr void diagnose(E012_gpu_requires_cuda_environment<C...>) {
@@ -48,7 +48,7 @@ struct E013_mpi_requires_mpi_environment : rule<stages(stage_order::distributed)
     return f.distributed->mpi && f.has.environment && !f.environment->mpi;
   }
   template <class V>
-  using context = E013_mpi_requires_mpi_environment<mpi, typename V::env::source>;
+  using context = E013_mpi_requires_mpi_environment<mpi, typename V::environment::source>;
 };
 template <class... C>
 constexpr void diagnose(E013_mpi_requires_mpi_environment<C...>) {
@@ -78,7 +78,7 @@ struct E014_reserved_environment_name : rule<stages(stage_order::environment)> {
            detail::starts_with_azureml(f.environment->name);
   }
   template <class V>
-  using context = E014_reserved_environment_name<typename V::env::source>;
+  using context = E014_reserved_environment_name<typename V::environment::source>;
 };
 template <class... C>
 constexpr void diagnose(E014_reserved_environment_name<C...>) {
@@ -92,7 +92,7 @@ struct E037_no_official_torch_build : rule<stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.environment && !f.environment->official_build;
   }
-  template <class V, std::size_t Torch = V::env::facts.torch, std::size_t Cuda = V::env::facts.cuda>
+  template <class V, std::size_t Torch = V::environment::facts.torch, std::size_t Cuda = V::environment::facts.cuda>
   using context = E037_no_official_torch_build<torch_version<Torch / 100, Torch % 100>,
                                                cuda<Cuda / 100, Cuda % 100>, built_for_t<Torch>>;
 };
@@ -113,7 +113,7 @@ struct E015_cuda_unsupported_by_gpu : rule<stages(stage_order::compute)> {
   }
   template <class V>
   using context = E015_cuda_unsupported_by_gpu<
-      cuda<V::env::facts.cuda / 100, V::env::facts.cuda % 100>, typename V::target::gpu,
+      cuda<V::environment::facts.cuda / 100, V::environment::facts.cuda % 100>, typename V::target::gpu,
       typename V::target>;
 };
 template <class... C>
@@ -175,7 +175,7 @@ struct E018_model_not_exportable : rule<stages(stage_order::export_onnx)> {
     return f.has.export_onnx && f.has.train && !f.train->exportable;
   }
   template <class V>
-  using context = E018_model_not_exportable<typename V::trn::model>;
+  using context = E018_model_not_exportable<typename V::train::model>;
 };
 template <class... C>
 constexpr void diagnose(E018_model_not_exportable<C...>) {
@@ -191,7 +191,7 @@ struct E019_opset_out_of_range : rule<stages(stage_order::export_onnx)> {
            (f.export_onnx->opset < 7 || f.export_onnx->opset > 17);
   }
   template <class V>
-  using context = E019_opset_out_of_range<opset<V::onnx::facts.opset>>;
+  using context = E019_opset_out_of_range<opset<V::export_onnx::facts.opset>>;
 };
 template <class... C>
 constexpr void diagnose(E019_opset_out_of_range<C...>) {
@@ -207,7 +207,7 @@ struct E020_restarts_require_checkpoints : rule<stages(stage_order::train)> {
            f.train->checkpoint_every == 0;
   }
   template <class V>
-  using context = E020_restarts_require_checkpoints<max_restarts<V::dist::facts.max_restarts>,
+  using context = E020_restarts_require_checkpoints<max_restarts<V::distributed::facts.max_restarts>,
                                                     checkpoint_every<0>>;
 };
 template <class... C>

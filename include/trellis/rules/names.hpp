@@ -47,7 +47,7 @@ struct E030_invalid_model_name : rule<stages(stage_order::register_model)> {
     return f.has.register_model && !detail::is_asset_name(f.register_model->name);
   }
   template <class V>
-  using context = E030_invalid_model_name<typename V::reg>;
+  using context = E030_invalid_model_name<typename V::register_model>;
 };
 template <class... C>
 constexpr void diagnose(E030_invalid_model_name<C...>) {
@@ -62,7 +62,7 @@ struct E031_invalid_experiment_name : rule<stages(stage_order::train)> {
     return f.has.train && !detail::is_asset_name(f.train->experiment);
   }
   template <class V>
-  using context = E031_invalid_experiment_name<typename V::trn>;
+  using context = E031_invalid_experiment_name<typename V::train>;
 };
 template <class... C>
 constexpr void diagnose(E031_invalid_experiment_name<C...>) {
@@ -78,7 +78,7 @@ struct E032_invalid_compute_name : rule<stages(stage_order::compute)> {
            !detail::is_compute_name(f.compute->cluster_name);
   }
   template <class V>
-  using context = E032_invalid_compute_name<typename V::comp>;
+  using context = E032_invalid_compute_name<typename V::compute>;
 };
 template <class... C>
 constexpr void diagnose(E032_invalid_compute_name<C...>) {
@@ -94,7 +94,7 @@ struct E033_invalid_environment_name : rule<stages(stage_order::environment)> {
            !detail::is_asset_name(f.environment->name);
   }
   template <class V>
-  using context = E033_invalid_environment_name<typename V::env::source>;
+  using context = E033_invalid_environment_name<typename V::environment::source>;
 };
 template <class... C>
 constexpr void diagnose(E033_invalid_environment_name<C...>) {
@@ -109,7 +109,7 @@ struct E038_select_best_on_test : rule<stages(stage_order::train)> {
     return f.has.train && f.train->best_metric.starts_with("test_");
   }
   template <class V>
-  using context = E038_select_best_on_test<typename V::trn::given::select_best>;
+  using context = E038_select_best_on_test<typename V::train::given::select_best>;
 };
 template <class... C>
 constexpr void diagnose(E038_select_best_on_test<C...>) {
@@ -125,7 +125,7 @@ struct E034_best_metric_not_logged : rule<stages(stage_order::train)> {
     return f.has.train && !f.train->logs_best_metric;
   }
   template <class V>
-  using context = E034_best_metric_not_logged<typename V::trn>;
+  using context = E034_best_metric_not_logged<typename V::train>;
 };
 template <class... C>
 constexpr void diagnose(E034_best_metric_not_logged<C...>) {
@@ -142,7 +142,7 @@ struct E035_invalid_transfer_source : rule<stages(stage_order::train)> {
            !detail::is_asset_name(f.train->transfer);
   }
   template <class V>
-  using context = E035_invalid_transfer_source<typename V::trn::transfer>;
+  using context = E035_invalid_transfer_source<typename V::train::transfer>;
 };
 template <class... C>
 constexpr void diagnose(E035_invalid_transfer_source<C...>) {

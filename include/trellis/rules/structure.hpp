@@ -130,7 +130,7 @@ struct E003_train_requires_dataset : rule<stages(stage_order::train)> {
     return f.has.train && !f.has.dataset;
   }
   template <class V>
-  using context = E003_train_requires_dataset<typename V::trn>;
+  using context = E003_train_requires_dataset<typename V::train>;
 };
 template <class... C>
 constexpr void diagnose(E003_train_requires_dataset<C...>) {
@@ -145,7 +145,7 @@ struct E004_register_requires_train : rule<stages(stage_order::register_model)> 
     return f.has.register_model && !f.has.train;
   }
   template <class V>
-  using context = E004_register_requires_train<typename V::reg>;
+  using context = E004_register_requires_train<typename V::register_model>;
 };
 template <class... C>
 constexpr void diagnose(E004_register_requires_train<C...>) {
@@ -160,7 +160,7 @@ struct E005_export_requires_train : rule<stages(stage_order::export_onnx)> {
     return f.has.export_onnx && !f.has.train;
   }
   template <class V>
-  using context = E005_export_requires_train<typename V::onnx>;
+  using context = E005_export_requires_train<typename V::export_onnx>;
 };
 template <class... C>
 constexpr void diagnose(E005_export_requires_train<C...>) {
@@ -176,7 +176,7 @@ struct E006_export_requires_static_shape : rule<stages(stage_order::export_onnx)
            !f.dataset->static_shape;
   }
   template <class V>
-  using context = E006_export_requires_static_shape<typename V::data>;
+  using context = E006_export_requires_static_shape<typename V::dataset>;
 };
 template <class... C>
 constexpr void diagnose(E006_export_requires_static_shape<C...>) {
@@ -191,7 +191,7 @@ struct E007_distributed_requires_compute : rule<stages(stage_order::distributed)
     return f.has.distributed && !f.has.compute;
   }
   template <class V>
-  using context = E007_distributed_requires_compute<typename V::dist>;
+  using context = E007_distributed_requires_compute<typename V::distributed>;
 };
 template <class... C>
 constexpr void diagnose(E007_distributed_requires_compute<C...>) {

@@ -18,9 +18,9 @@ namespace trellis::workspace {
 template <class Pipeline>
 architecture pipeline_architecture() {
   using V = pipeline_view_t<Pipeline>;
-  constexpr dims input = V::data::input_dims();
-  return {std::string{plan::to_std(V::trn::model::name)},
-          static_cast<std::int64_t>(V::data::facts.classes), static_cast<std::int64_t>(input.channels),
+  constexpr dims input = V::dataset::input_dims();
+  return {std::string{plan::to_std(V::train::model::name)},
+          static_cast<std::int64_t>(V::dataset::facts.classes), static_cast<std::int64_t>(input.channels),
           static_cast<std::int64_t>(input.height), static_cast<std::int64_t>(input.width)};
 }
 

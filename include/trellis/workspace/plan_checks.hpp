@@ -22,7 +22,7 @@ template <class Pipeline>
 plan::machine_check check_transfer_source(const Pipeline& p, const cli::options& o,
                                           std::optional<plan::transfer_source>& source) {
   using V = pipeline_view_t<Pipeline>;
-  const std::string name{plan::to_std(V::trn::transfer::name)};
+  const std::string name{plan::to_std(V::train::transfer::name)};
   const auto pinned = get<stage_order::train>(p).transfer_version;
   const std::optional<std::int64_t> version =
       pinned > 0 ? std::optional{static_cast<std::int64_t>(pinned)} : std::nullopt;
@@ -31,7 +31,7 @@ plan::machine_check check_transfer_source(const Pipeline& p, const cli::options&
     workspace w(o.workspace);
     const auto card = get_model_version(w.db(), name, version);
     const auto target = pipeline_architecture<Pipeline>();
-    if (auto why = transfer_mismatch(card.arch, target, V::trn::model::any_input_size)) {
+    if (auto why = transfer_mismatch(card.arch, target, V::train::model::any_input_size)) {
       c.detail = fmt::format(
           "train: transfer_from<\"{}\"> cannot start from {}: {}. Fix: start from a version of "
           "a matching architecture (trellis models list), or change the train stage's model",

@@ -63,11 +63,11 @@ model_card register_trained_model(database& db, const std::filesystem::path& roo
                                    const Pipeline& p, const trained_model& m,
                                    const nlohmann::json& onnx = nullptr) {
   using V = pipeline_view_t<Pipeline>;
-  static_assert(V::has_register, "register_trained_model: the pipeline has no register_model");
+  static_assert(V::has_register_model, "register_trained_model: the pipeline has no register_model");
   const auto& stage = get<stage_order::register_model>(p);
   const auto summary = read_summary(m.outputs);
   registration r;
-  r.name = std::string{plan::to_std(V::reg::facts.name)};
+  r.name = std::string{plan::to_std(V::register_model::facts.name)};
   r.description = std::string{plan::to_std(stage.description.view())};
   for (const auto& t : stage.tags)
     r.tags[std::string{plan::to_std(t.key.view())}] = std::string{plan::to_std(t.value.view())};

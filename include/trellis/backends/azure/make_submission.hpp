@@ -126,40 +126,40 @@ pipeline_inputs inputs_of(const Pipeline& p) {
   using V = pipeline_view_t<Pipeline>;
   using plan::to_std;
   pipeline_inputs in;
-  in.env_curated = V::env::facts.curated;
-  in.env_name = std::string{to_std(V::env::facts.name)};
-  in.env_image = std::string{to_std(V::env::facts.image)};
-  in.env_torch = V::env::facts.torch;
-  if constexpr (V::has_env) {
+  in.env_curated = V::environment::facts.curated;
+  in.env_name = std::string{to_std(V::environment::facts.name)};
+  in.env_image = std::string{to_std(V::environment::facts.image)};
+  in.env_torch = V::environment::facts.torch;
+  if constexpr (V::has_environment) {
     const auto& env = get<stage_order::environment>(p);
     for (const auto& item : env.pip) in.pip.emplace_back(to_std(item.view()));
     in.conda_path = std::string{to_std(env.conda_file.view())};
   }
-  in.cluster = std::string{to_std(V::comp::facts.cluster_name)};
-  in.low_priority = V::comp::facts.low_priority;
-  in.min_nodes = V::comp::facts.min_nodes;
-  in.max_nodes = V::comp::facts.max_nodes;
+  in.cluster = std::string{to_std(V::compute::facts.cluster_name)};
+  in.low_priority = V::compute::facts.low_priority;
+  in.min_nodes = V::compute::facts.min_nodes;
+  in.max_nodes = V::compute::facts.max_nodes;
   if constexpr (V::has_compute)
     in.idle_seconds = get<stage_order::compute>(p).idle_seconds_before_scaledown;
-  in.experiment = std::string{to_std(V::trn::facts.experiment)};
+  in.experiment = std::string{to_std(V::train::facts.experiment)};
   if constexpr (V::has_dataset) {
     in.has_dataset = true;
     in.dataset_root = std::string{to_std(get<stage_order::dataset>(p).root.view())};
   }
-  if constexpr (V::has_register) {
+  if constexpr (V::has_register_model) {
     const auto& reg = get<stage_order::register_model>(p);
     model_registration m;
-    m.name = std::string{to_std(V::reg::facts.name)};
+    m.name = std::string{to_std(V::register_model::facts.name)};
     m.description = std::string{to_std(reg.description.view())};
     for (const auto& t : reg.tags)
       m.tags[std::string{to_std(t.key.view())}] = std::string{to_std(t.value.view())};
-    m.properties["trellis.model"] = std::string{to_std(V::trn::model::name)};
-    m.properties["trellis.classes"] = std::to_string(V::data::facts.classes);
-    if constexpr (V::data::facts.static_shape)
+    m.properties["trellis.model"] = std::string{to_std(V::train::model::name)};
+    m.properties["trellis.classes"] = std::to_string(V::dataset::facts.classes);
+    if constexpr (V::dataset::facts.static_shape)
       m.properties["trellis.input_shape"] = fmt::format(
-          "{}x{}x{}", V::data::shape::channels, V::data::shape::height, V::data::shape::width);
+          "{}x{}x{}", V::dataset::shape::channels, V::dataset::shape::height, V::dataset::shape::width);
     m.properties["trellis.format"] = "torch state_dict (model.pt)";
-    if constexpr (V::has_export)
+    if constexpr (V::has_export_onnx)
       m.properties["trellis.onnx"] =
           std::string{to_std(get<stage_order::export_onnx>(p).file.view())};
     in.model = std::move(m);

@@ -115,9 +115,9 @@ int run_worker(Pipeline& p, const cli::options& o) {
     plan::require_valid_settings(p);
     auto& data = get<stage_order::dataset>(p);
     auto& trn = get<stage_order::train>(p);
-    const typename V::dist dist_defaults{};
+    const typename V::distributed dist_defaults{};
     std::size_t timeout_s = dist_defaults.timeout_s;
-    if constexpr (V::has_dist) timeout_s = get<stage_order::distributed>(p).timeout_s;
+    if constexpr (V::has_distributed) timeout_s = get<stage_order::distributed>(p).timeout_s;
 
     core::ddp::group_options group_options;
     group_options.timeout = std::chrono::seconds(timeout_s);
@@ -130,9 +130,9 @@ int run_worker(Pipeline& p, const cli::options& o) {
     // In an Azure ML job, rank 0's metrics also go to the job's MLflow run, live in the Studio.
     const auto mlflow = env.rank == 0 ? azure::mlflow_forwarder::from_environment() : nullptr;
     if (mlflow) config.forward_metrics = azure::mlflow_forwarder::sink(mlflow);
-    if constexpr (!V::trn::transfer::name.empty()) {
+    if constexpr (!V::train::transfer::name.empty()) {
       config.transfer_from = detail::transfer_file(
-          o, std::string{plan::to_std(V::trn::transfer::name)}, trn.transfer_version);
+          o, std::string{plan::to_std(V::train::transfer::name)}, trn.transfer_version);
       if (env.rank == 0)
         std::cout << fmt::format("[trellis] rank 0: transfer_from {} (SHA-256 checked)\n",
                                  config.transfer_from.string());
@@ -161,7 +161,7 @@ int run_worker(Pipeline& p, const cli::options& o) {
       std::cout << fmt::format("[trellis] rank 0: {} metric values sent to MLflow run {}\n",
                                mlflow->sent(), mlflow->run_id());
     }
-    if constexpr (V::has_export)
+    if constexpr (V::has_export_onnx)
       if (env.rank == 0) {
         // A batch of validation images, as the model sees them, for the file's comparison.
         val_loader.set_epoch(0);
