@@ -114,7 +114,7 @@ int run_worker(Pipeline& p, const cli::options& o) {
   try {
     plan::require_valid_settings(p);
     auto& data = get<stage_order::dataset>(p);
-    auto& trn = get<stage_order::train>(p);
+    auto& training = get<stage_order::train>(p);
     const typename V::distributed dist_defaults{};
     std::size_t timeout_s = dist_defaults.timeout_s;
     if constexpr (V::has_distributed) timeout_s = get<stage_order::distributed>(p).timeout_s;
@@ -124,7 +124,7 @@ int run_worker(Pipeline& p, const cli::options& o) {
     group_options.backend = backend;
     group = std::make_shared<core::ddp::process_group>(env, group_options);
 
-    auto config = train_config_for(trn, static_cast<std::size_t>(env.world_size));
+    auto config = train_config_for(training, static_cast<std::size_t>(env.world_size));
     config.run_dir = detail::env_or("TRELLIS_RUN_DIR", ".");  // Azure ML: outputs/ in the cwd
     config.device = device;
     // In an Azure ML job, rank 0's metrics also go to the job's MLflow run, live in the Studio.
@@ -132,7 +132,7 @@ int run_worker(Pipeline& p, const cli::options& o) {
     if (mlflow) config.forward_metrics = azure::mlflow_forwarder::sink(mlflow);
     if constexpr (!V::train::transfer::name.empty()) {
       config.transfer_from = detail::transfer_file(
-          o, std::string{plan::to_std(V::train::transfer::name)}, trn.transfer_version);
+          o, std::string{plan::to_std(V::train::transfer::name)}, training.transfer_version);
       if (env.rank == 0)
         std::cout << fmt::format("[trellis] rank 0: transfer_from {} (SHA-256 checked)\n",
                                  config.transfer_from.string());
