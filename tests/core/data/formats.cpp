@@ -222,7 +222,7 @@ TEST_CASE("IDX headers, sizes, counts and labels are checked", "[idx]") {
     bytes[0] = 0x1f;
     trellis::test::write_bytes(images, bytes);
     CHECK_THAT(expect_data_error([&] { (void)trellis::core::read_idx(images); }, images),
-               Catch::Contains("not an IDX file"));
+               Catch::Contains("not an IDX file (magic number 0x1F000803 does not start"));
   }
   SECTION("an element type other than unsigned bytes") {
     auto bytes = trellis::test::idx_bytes({3, 2, 2}, pixels);

@@ -5,12 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <cstdio>
 #include <functional>
 #include <iostream>
 #include <optional>
 #include <ostream>
 #include <string>
+
+#include <fmt/format.h>
 
 namespace trellis::core {
 
@@ -38,9 +39,7 @@ using progress_sink = std::function<void(const progress&)>;
 namespace train_detail {
 inline std::string clock_text(double seconds) {
   const auto s = static_cast<long long>(std::llround(std::max(seconds, 0.0)));
-  char text[32];
-  std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-  return text;
+  return fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
 }
 }  // namespace train_detail
 
@@ -49,21 +48,18 @@ inline std::string clock_text(double seconds) {
 /// driver streaming the log sees each line at once.
 inline progress_sink print_progress(std::ostream& out = std::cout) {
   return [&out](const progress& p) {
-    char line[160];
+    std::string line;
     if (p.test)
-      std::snprintf(line, sizeof line,
-                    "[trellis] test of the selected model: test_loss %.4f test_accuracy %.4f",
-                    p.test->val_loss, p.test->val_accuracy);
+      line = fmt::format("[trellis] test of the selected model: test_loss {:.4f} test_accuracy {:.4f}",
+                         p.test->val_loss, p.test->val_accuracy);
     else if (p.end_of_epoch)
-      std::snprintf(line, sizeof line,
-                    "[trellis] epoch %zu/%zu val_loss %.4f val_accuracy %.4f (%.1f s)", p.epoch,
-                    p.epochs, p.end_of_epoch->val_loss, p.end_of_epoch->val_accuracy,
-                    p.end_of_epoch->seconds);
+      line = fmt::format("[trellis] epoch {}/{} val_loss {:.4f} val_accuracy {:.4f} ({:.1f} s)",
+                         p.epoch, p.epochs, p.end_of_epoch->val_loss,
+                         p.end_of_epoch->val_accuracy, p.end_of_epoch->seconds);
     else
-      std::snprintf(line, sizeof line,
-                    "[trellis] epoch %zu/%zu step %zu/%zu loss %.4f %.0f img/s eta %s", p.epoch,
-                    p.epochs, p.step, p.steps, p.loss, p.images_per_s,
-                    train_detail::clock_text(p.eta_seconds).c_str());
+      line = fmt::format("[trellis] epoch {}/{} step {}/{} loss {:.4f} {:.0f} img/s eta {}",
+                         p.epoch, p.epochs, p.step, p.steps, p.loss, p.images_per_s,
+                         train_detail::clock_text(p.eta_seconds));
     out << line << std::endl;
   };
 }
