@@ -4,7 +4,7 @@
 using namespace trellis;
 
 int main(int argc, char** argv) {
-  return trellis::main(dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
-                           | train<models::small_cnn, epochs<1>>{.lr = 0.01, .batch = 64},
-                       argc, argv);
+  auto p = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
+         | train<models::small_cnn, epochs<1>>{.lr = 0.01, .batch = 64};
+  return trellis::main(p, argc, argv);
 }

@@ -10,12 +10,16 @@ using namespace trellis;
 int main(int argc, char** argv) {
   auto p = dataset<image_folder, classes<5>, input_shape<1, 28, 28>>{
                .root = "data/fashion-pretrain",
-               .transform = {.hflip = true, .normalize = true, .mean = {0.286, 0, 0}, .std = {0.353, 1, 1}},
+               .transform = {.hflip = true,
+                             .normalize = true,
+                             .mean = {0.286, 0, 0},
+                             .std = {0.353, 1, 1}},
                .val_split = 0.1}
          | compute<local::cpu>{}
          | distributed<PyTorch, nodes<2>, procs<1>>{}
          | train<models::resnet18, epochs<5>, sgd, global_batch<128>, experiment<"pretrain">>{
                .lr = 0.05, .weight_decay = 5e-4}
-         | register_model<"fashion-base">{.description = "ResNet-18 pre-trained on 5 Fashion-MNIST classes"};
+         | register_model<"fashion-base">{
+               .description = "ResNet-18 pre-trained on 5 Fashion-MNIST classes"};
   return trellis::main(p, argc, argv);
 }

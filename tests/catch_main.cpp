@@ -7,6 +7,7 @@ int main(int argc, char** argv) {
   Catch::Session session;
   if (const int error = session.applyCommandLine(argc, argv); error != 0) return error;
   auto& config = session.configData();
-  config.warnings = static_cast<Catch::WarnAbout::What>(config.warnings | Catch::WarnAbout::NoTests);
+  config.warnings =
+      static_cast<Catch::WarnAbout::What>(config.warnings | Catch::WarnAbout::NoTests);
   return session.run();
 }

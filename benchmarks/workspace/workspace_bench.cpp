@@ -74,14 +74,19 @@ int main() {
   ws::workspace w(dir / "ws");
 
   fmt::print("workspace costs, measured on this machine ({})\n\n", ws::host_name());
-  const double cnn_step = train_step_seconds(trellis::core::make_builtin_model("small_cnn", 1, 10, {28, 28}), 1, 28);
-  const double resnet_step = train_step_seconds(trellis::core::make_builtin_model("resnet18", 1, 10), 1, 32);
-  fmt::print("training step (1 thread, batch 64): small CNN 28x28 {:.2f} ms, ResNet-18 32x32 {:.2f} ms\n\n",
-             1e3 * cnn_step, 1e3 * resnet_step);
+  const double cnn_step =
+      train_step_seconds(trellis::core::make_builtin_model("small_cnn", 1, 10, {28, 28}), 1, 28);
+  const double resnet_step =
+      train_step_seconds(trellis::core::make_builtin_model("resnet18", 1, 10), 1, 32);
+  fmt::print(
+      "training step (1 thread, batch 64): small CNN 28x28 {:.2f} ms, ResNet-18 32x32 {:.2f} "
+      "ms\n\n",
+      1e3 * cnn_step, 1e3 * resnet_step);
 
   // Registration: a whole register_model (copy, hash, transaction, rename, fsyncs).
-  for (const auto& [what, bytes] : {std::pair{"small CNN model.pt (1.7 MB)", std::size_t{1'690'000}},
-                                    std::pair{"ResNet-18 model.pt (44.7 MB)", std::size_t{44'700'000}}}) {
+  for (const auto& [what, bytes] :
+       {std::pair{"small CNN model.pt (1.7 MB)", std::size_t{1'690'000}},
+        std::pair{"ResNet-18 model.pt (44.7 MB)", std::size_t{44'700'000}}}) {
     const fs::path file = dir / "model.pt";
     write_bytes(file, bytes);
     ws::registration r;
@@ -118,7 +123,8 @@ int main() {
   fmt::print("rank 0's share of a step, logging every 50 steps: {:.4f}% of a small-CNN step, "
              "{:.5f}% of a ResNet-18 step\n",
              100 * write / 50 / cnn_step, 100 * write / 50 / resnet_step);
-  fmt::print("the same, per logged step: {:.3f}% of a small-CNN step, {:.4f}% of a ResNet-18 step\n",
-             100 * write / cnn_step, 100 * write / resnet_step);
+  fmt::print(
+      "the same, per logged step: {:.3f}% of a small-CNN step, {:.4f}% of a ResNet-18 step\n",
+      100 * write / cnn_step, 100 * write / resnet_step);
   fs::remove_all(dir);
 }

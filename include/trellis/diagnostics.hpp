@@ -88,7 +88,8 @@ struct rule_list {
   template <std::size_t I, class Rule>
   static at_position<I, Rule> rule_at_(const at_position<I, Rule>&);
   template <std::size_t I>
-  using rule_at = typename decltype(rule_at_<I>(positioned<std::make_index_sequence<count>>{}))::type;
+  using rule_at =
+      typename decltype(rule_at_<I>(positioned<std::make_index_sequence<count>>{}))::type;
 
   template <stage_set Added, std::size_t... K>
   static std::index_sequence<checking<Added>.at[K]...> sequence_of(std::index_sequence<K...>);

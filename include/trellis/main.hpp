@@ -65,7 +65,8 @@ template <class Pipeline>
 int main(Pipeline p, int argc, char** argv) {
   cli::options o;
   o.program = cli::program_name(argc, argv);
-  const bool worker = detail::rank_environment_present(), launcher = detail::node_launcher_present();
+  const bool worker = detail::rank_environment_present(),
+             launcher = detail::node_launcher_present();
   if (worker || launcher) posix::die_with_driver();
   try {
     o = cli::parse_options(argc, argv);
@@ -77,13 +78,14 @@ int main(Pipeline p, int argc, char** argv) {
       if constexpr (resume_support<Pipeline>::available)
         resume_support<Pipeline>::apply(o);
       else
-        throw cli::usage_error("--resume needs the local backend; include <trellis/backends/local.hpp>");
+        throw cli::usage_error(
+            "--resume needs the local backend; include <trellis/backends/local.hpp>");
     }
     for (const auto& s : o.settings) cli::apply_setting(p, s);
     // A launcher first: under mpirun it has the rank variables of the rank it keeps.
     if (launcher)
-      return detail::run_with<node_launcher_role>("the local backend", "trellis/backends/local.hpp", p,
-                                                  plan::run_plan{}, o);
+      return detail::run_with<node_launcher_role>("the local backend", "trellis/backends/local.hpp",
+                                                  p, plan::run_plan{}, o);
     if (worker)
       return detail::run_with<worker_role>("the training core", "trellis/backends/local.hpp", p,
                                            plan::run_plan{}, o);
@@ -93,23 +95,28 @@ int main(Pipeline p, int argc, char** argv) {
                              std::string{plan::name_of(plan.backend)});
     if constexpr (pipeline_checks<Pipeline>::available) pipeline_checks<Pipeline>::add(p, plan, o);
     if (o.dry_run) {
-      const std::filesystem::path file = std::filesystem::path{o.workspace} / "dry-run" / "plan.json";
+      const std::filesystem::path file =
+          std::filesystem::path{o.workspace} / "dry-run" / "plan.json";
       std::cout << plan::plan_summary(plan);
       detail::write_file(file, plan::plan_json(p, plan));
-      std::cout << "plan written to " << file.string() << (plan.ok() ? "" : " (checks FAILED)") << "\n";
+      std::cout << "plan written to " << file.string() << (plan.ok() ? "" : " (checks FAILED)")
+                << "\n";
       const bool backend_ok = plan.backend != plan::backend_kind::azure ||
                               detail::dry_run_with<azure_backend>(p, plan, o, file.parent_path());
       return plan.ok() && backend_ok ? 0 : 1;
     }
     if (!plan.ok()) {
       for (const auto& c : plan.checks)
-        if (!c.ok) std::cerr << o.program << ": check " << c.name << " failed: " << c.detail << "\n";
+        if (!c.ok)
+          std::cerr << o.program << ": check " << c.name << " failed: " << c.detail << "\n";
       std::cerr << o.program << ": nothing was started\n";
       return 1;
     }
     if (plan.backend == plan::backend_kind::azure)
-      return detail::run_with<azure_backend>("the Azure ML backend", "trellis/backends/azure.hpp", p, plan, o);
-    return detail::run_with<local_backend>("the local backend", "trellis/backends/local.hpp", p, plan, o);
+      return detail::run_with<azure_backend>("the Azure ML backend", "trellis/backends/azure.hpp",
+                                             p, plan, o);
+    return detail::run_with<local_backend>("the local backend", "trellis/backends/local.hpp", p,
+                                           plan, o);
   } catch (const cli::usage_error& e) {
     std::cerr << o.program << ": " << e.what() << "\n";
     return 2;

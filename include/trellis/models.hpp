@@ -35,7 +35,8 @@ struct resnet50 final : builtin {
 /// Two conv layers and two linear layers: the classic Fashion-MNIST baseline.
 struct small_cnn final : builtin {
   static constexpr text_view name = "small_cnn";
-  static constexpr bool any_input_size = false;  // its first Linear layer's size follows the image's
+  static constexpr bool any_input_size =
+      false;  // its first Linear layer's size follows the image's
 };
 
 /// What the front end needs of a user module: a name and whether it can be exported.

@@ -24,7 +24,8 @@ struct stage_or_default {
 };
 template <stage_order O, class Default, class S, class... Rest>
 struct stage_or_default<O, Default, S, Rest...>
-    : std::conditional_t<S::order == O, std::type_identity<S>, stage_or_default<O, Default, Rest...>> {};
+    : std::conditional_t<S::order == O, std::type_identity<S>,
+                         stage_or_default<O, Default, Rest...>> {};
 }  // namespace detail
 
 template <class... S>

@@ -186,7 +186,8 @@ TEST_CASE("a failed job names the rank whose own error came first, not one that 
   const std::string azure_names_0 =
       "Execution failed. User process 'bash' exited with status code 1. Please check log file "
       "'user_logs/std_log_process_0.txt' for error details.";
-  log(0, local::failure_line(0, "[trellis] ddp: gradient allreduce failed: Connection closed", true));
+  log(0,
+      local::failure_line(0, "[trellis] ddp: gradient allreduce failed: Connection closed", true));
   log(1, "[trellis] rank 1 finished");
   log(2, local::failure_line(2, "cannot decode train/a/7.png", false));
   CHECK(az::first_failed_rank(run, {0, 1, 2}, azure_names_0) == std::optional<std::size_t>{2});

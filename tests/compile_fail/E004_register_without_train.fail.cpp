@@ -4,7 +4,8 @@
 using namespace trellis;
 
 int main() {
-  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{
+               .root = "/usr/share/datasets/fashion-mnist"}
          | compute<local::cpu>{}
          | register_model<"fashion-cnn">{};
   (void)p;

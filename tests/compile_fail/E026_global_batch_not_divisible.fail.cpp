@@ -4,7 +4,8 @@
 using namespace trellis;
 
 int main() {
-  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{
+               .root = "/usr/share/datasets/fashion-mnist"}
          | compute<local::cpu>{}
          | distributed<pytorch, nodes<1>, procs<3>>{}
          | train<models::small_cnn, epochs<5>, global_batch<64>>{.lr = 0.01};

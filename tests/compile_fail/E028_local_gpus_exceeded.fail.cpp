@@ -4,7 +4,8 @@
 using namespace trellis;
 
 int main() {
-  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist"}
+  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{
+               .root = "/usr/share/datasets/fashion-mnist"}
          | environment<curated::pytorch_cuda>{}
          | compute<local::cuda<gpus<2>>>{}
          | distributed<pytorch, nodes<2>, procs<2>>{}

@@ -7,7 +7,8 @@ using namespace trellis;
 
 int main() {
   auto p = dataset<image_folder, classes<5>, input_shape<3, 64, 64>>{.root = "data/fowl"}
-         | environment<custom<"birds-cu117">, torch_version<2, 5>, cuda<11, 7>>{.pip = {"torchvision"}}
+         | environment<custom<"birds-cu117">, torch_version<2, 5>, cuda<11, 7>>{
+               .pip = {"torchvision"}}
          | compute<azure::nc24ads_a100_v4, cluster<"gpu-cluster">>{}
          | train<models::resnet18, epochs<30>>{.lr = 1e-3, .batch = 64};
   (void)p;

@@ -7,6 +7,7 @@ using namespace trellis;
 int main() {
   auto p = dataset<image_folder, classes<5>, input_shape<3, 64, 64>>{.root = "data/fowl"}
          | compute<local::cpu>{}
-         | train<models::resnet18, epochs<30>, select_best<"test_accuracy">>{.lr = 1e-3, .batch = 32};
+         | train<models::resnet18, epochs<30>, select_best<"test_accuracy">>{
+               .lr = 1e-3, .batch = 32};
   (void)p;
 }

@@ -53,7 +53,8 @@ TEST_CASE("options: mistakes are usage errors that say what is wrong") {
   CHECK_THROWS_WITH(parse({"--backend=gcp"}), Catch::Contains("expected local or azure"));
   CHECK_THROWS_WITH(parse({"--set"}), Catch::Contains("--set needs a value"));
   CHECK_THROWS_WITH(parse({"--workspace="}), Catch::Contains("needs a folder"));
-  CHECK_THROWS_WITH(parse({"--tag", "novalue"}), Catch::Contains("--tag novalue: expected key=value"));
+  CHECK_THROWS_WITH(parse({"--tag", "novalue"}),
+                    Catch::Contains("--tag novalue: expected key=value"));
 }
 
 TEST_CASE("--resume names the run to continue") {
@@ -93,19 +94,23 @@ TEST_CASE("--set refuses what cannot change at run time") {
   auto p = sample();
   CHECK_THAT(set_error(p, "train.epochs=5"),
              Catch::Contains("'epochs' is fixed at compile time") && Catch::Contains("lr, batch"));
-  CHECK_THAT(set_error(p, "dataset.classes=3"), Catch::Contains("'classes' is fixed at compile time"));
+  CHECK_THAT(set_error(p, "dataset.classes=3"),
+             Catch::Contains("'classes' is fixed at compile time"));
   CHECK_THAT(set_error(p, "environment.pip=x"),
-             Catch::Contains("no stage 'environment'") && Catch::Contains("dataset, compute, distributed"));
+             Catch::Contains("no stage 'environment'") &&
+                 Catch::Contains("dataset, compute, distributed"));
   CHECK_THAT(set_error(p, "train.lrate=1"), Catch::Contains("train has no field 'lrate'"));
   CHECK_THAT(set_error(p, "train.lr=fast"), Catch::Contains("train.lr=fast: expected a number"));
   // JSON (the plan's) has no NaN or infinity, and no setting means one.
   for (const char* bad : {"nan", "-nan", "inf", "-inf", "infinity", "1e999"})
     CHECK_THAT(set_error(p, std::string{"train.lr="} + bad),
                Catch::Contains(std::string{"train.lr="} + bad + ": expected a"));
-  CHECK_THAT(set_error(p, "dataset.transform.std=1,nan,1"), Catch::Contains("expected a finite number"));
+  CHECK_THAT(set_error(p, "dataset.transform.std=1,nan,1"),
+             Catch::Contains("expected a finite number"));
   CHECK_THAT(set_error(p, "train.batch=-1"), Catch::Contains("expected a whole number"));
   CHECK_THAT(set_error(p, "distributed.master_port=70000"), Catch::Contains("out of range"));
-  CHECK_THAT(set_error(p, "train.freeze_backbone=maybe"), Catch::Contains("expected true or false"));
+  CHECK_THAT(set_error(p, "train.freeze_backbone=maybe"),
+             Catch::Contains("expected true or false"));
   CHECK_THAT(set_error(p, "trainlr=1"), Catch::Contains("expected stage.field=value"));
   // A field that the stage's type makes meaningless is refused, saying why.
   auto adam_global = dataset<idx, classes<10>>{.root = "/data"} |
@@ -122,7 +127,8 @@ TEST_CASE("--set refuses what cannot change at run time") {
 
 TEST_CASE("--set refuses values that would be dropped or could not be written to the plan") {
   auto p = sample();
-  CHECK_THAT(set_error(p, "train.lr=nan"), Catch::Contains("train.lr=nan: expected a finite number"));
+  CHECK_THAT(set_error(p, "train.lr=nan"),
+             Catch::Contains("train.lr=nan: expected a finite number"));
   CHECK_THAT(set_error(p, "train.lr=-inf"), Catch::Contains("expected a finite number"));
   CHECK_THAT(set_error(p, "register_model.tags=team:vision,"),
              Catch::Contains("empty item in the comma-separated list"));

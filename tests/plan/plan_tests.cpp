@@ -130,7 +130,8 @@ TEST_CASE("dataset checks name the folder that is wrong") {
   dataset_dir d;
   SECTION("missing split") {
     d.image("train/cat/1.png");
-    const auto c = find_check(plan::make_plan(folder_pipeline<1 + 1>(d.path), opts()), "dataset.layout");
+    const auto c =
+        find_check(plan::make_plan(folder_pipeline<1 + 1>(d.path), opts()), "dataset.layout");
     CHECK_FALSE(c.ok);
     CHECK_THAT(c.detail, Catch::Contains((d.path / "val").string() + "' is not a folder"));
   }
@@ -139,7 +140,8 @@ TEST_CASE("dataset checks name the folder that is wrong") {
     d.image("train/dog/1.png");
     d.image("val/cat/1.png");
     d.image("val/owl/1.png");
-    const auto c = find_check(plan::make_plan(folder_pipeline<2>(d.path), opts()), "dataset.layout");
+    const auto c =
+        find_check(plan::make_plan(folder_pipeline<2>(d.path), opts()), "dataset.layout");
     CHECK_FALSE(c.ok);
     CHECK_THAT(c.detail, Catch::Contains("class 'dog' is in '" + (d.path / "train").string()));
   }
@@ -148,7 +150,8 @@ TEST_CASE("dataset checks name the folder that is wrong") {
       d.image(std::string{"train/"} + cls + "/1.png");
       d.image(std::string{"val/"} + cls + "/1.png");
     }
-    const auto c = find_check(plan::make_plan(folder_pipeline<5>(d.path), opts()), "dataset.layout");
+    const auto c =
+        find_check(plan::make_plan(folder_pipeline<5>(d.path), opts()), "dataset.layout");
     CHECK_FALSE(c.ok);
     CHECK_THAT(c.detail, Catch::Contains("has 3 class folders, the pipeline says classes<5>"));
     CHECK(find_check(plan::make_plan(folder_pipeline<3>(d.path), opts()), "dataset.layout").ok);
@@ -158,7 +161,8 @@ TEST_CASE("dataset checks name the folder that is wrong") {
     d.image("train/b/1.png");
     d.image("val/a/1.png");
     fs::create_directories(d.path / "val" / "b");
-    const auto c = find_check(plan::make_plan(folder_pipeline<2>(d.path), opts()), "dataset.layout");
+    const auto c =
+        find_check(plan::make_plan(folder_pipeline<2>(d.path), opts()), "dataset.layout");
     CHECK_FALSE(c.ok);
     CHECK_THAT(c.detail, Catch::Contains((d.path / "val" / "b").string() + "' has no images"));
   }
@@ -178,8 +182,9 @@ TEST_CASE("dataset checks name the folder that is wrong") {
     CHECK_THAT(find_check(plan::make_plan(own, opts()), "dataset.layout").detail,
                Catch::Contains("dataset.val_split = 2.5") &&
                    Catch::Contains("neither a fraction between 0 and 1 nor a whole number"));
-    auto fashion = dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1} |
-                   train<models::small_cnn>{};
+    auto fashion =
+        dataset<idx, classes<10>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1} |
+        train<models::small_cnn>{};
     CHECK(find_check(plan::make_plan(fashion, opts()), "dataset.layout").ok);
   }
 }
@@ -268,10 +273,11 @@ TEST_CASE("master_addr must resolve to this machine: the plan says no, naming th
 }
 
 TEST_CASE("settings outside their limits fail the plan, each named with its value") {
-  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist"}
-         | compute<local::cpu>{}
-         | distributed<PyTorch, nodes<1>, procs<2>>{}
-         | train<models::small_cnn, epochs<1>, sgd>{};
+  auto p =
+      dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root =
+                                                            "/usr/share/datasets/fashion-mnist"} |
+      compute<local::cpu>{} | distributed<PyTorch, nodes<1>, procs<2>>{} |
+      train<models::small_cnn, epochs<1>, sgd>{};
   CHECK(plan::check_settings(p).empty());
   CHECK(find_check(plan::make_plan(p, opts()), "settings").ok);
   auto& t = get<stage_order::train>(p);
@@ -331,7 +337,8 @@ TEST_CASE("global_batch<N> sets each rank's batch: the plan records it, --set ca
   CHECK(j["topology"]["batch_per_rank"] == 32);
   CHECK_FALSE(j["stages"][3]["settings"].contains("batch"));
   CHECK_FALSE(j["stages"][3]["settings"].contains("momentum"));  // adam has none
-  CHECK_THAT(plan::plan_summary(plan), Catch::Contains("batch     32 per rank (128 over all ranks)"));
+  CHECK_THAT(plan::plan_summary(plan),
+             Catch::Contains("batch     32 per rank (128 over all ranks)"));
 }
 
 TEST_CASE("plan JSON stays JSON: bytes that are not UTF-8 and numbers JSON cannot hold") {
@@ -352,13 +359,13 @@ TEST_CASE("plan JSON stays JSON: bytes that are not UTF-8 and numbers JSON canno
 }
 
 TEST_CASE("plan JSON: valid, complete and the same bytes every time") {
-  auto p = dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist", .val_split = 0.1}
-         | environment<custom<"fashion-env">, cuda<12, 1>, with_mpi>{.pip = {"torchvision", "onnx"}}
-         | compute<local::cpu>{}
-         | distributed<Horovod, nodes<2>, procs<1>>{}
-         | train<models::small_cnn, epochs<2>>{.lr = 0.5}
-         | register_model<"fashion-base">{.tags = {{"team", "vision \"x\""}}}
-         | export_onnx<opset<13>>{};
+  auto p =
+      dataset<idx, classes<10>, input_shape<1, 28, 28>>{.root = "/usr/share/datasets/fashion-mnist",
+                                                        .val_split = 0.1} |
+      environment<custom<"fashion-env">, cuda<12, 1>, with_mpi>{.pip = {"torchvision", "onnx"}} |
+      compute<local::cpu>{} | distributed<Horovod, nodes<2>, procs<1>>{} |
+      train<models::small_cnn, epochs<2>>{.lr = 0.5} |
+      register_model<"fashion-base">{.tags = {{"team", "vision \"x\""}}} | export_onnx<opset<13>>{};
   const auto plan = plan::make_plan(p, opts());
   const auto text = plan::plan_json(p, plan);
   CHECK(text == plan::plan_json(p, plan::make_plan(p, opts())));

@@ -22,8 +22,11 @@ static_assert(view<data, cuda2, distributed<pytorch, procs<2>>>::uses_nccl);  //
 static_assert(view<data, cuda2>::uses_nccl && view<data, cuda2>::gpu);  // without distributed too
 static_assert(!view<data, cuda2, distributed<pytorch, gloo>>::uses_nccl);  // asked for Gloo
 static_assert(!view<data, compute<local::cpu>, distributed<mpi, nodes<2>, procs<3>>>::uses_nccl);
-static_assert(view<data, compute<local::cpu>, distributed<mpi, nodes<2>, procs<3>>>::world_size == 6);
-static_assert(view<data, compute<azure::nc24ads_a100_v4>, distributed<Horovod, nodes<4>>>::uses_nccl);
-static_assert(view<data, compute<azure::nc24ads_a100_v4>, distributed<Horovod, nodes<4>>>::world_size == 4);
+static_assert(view<data, compute<local::cpu>, distributed<mpi, nodes<2>, procs<3>>>::world_size ==
+              6);
+static_assert(
+    view<data, compute<azure::nc24ads_a100_v4>, distributed<Horovod, nodes<4>>>::uses_nccl);
+static_assert(
+    view<data, compute<azure::nc24ads_a100_v4>, distributed<Horovod, nodes<4>>>::world_size == 4);
 
 }  // namespace view_values

@@ -35,7 +35,8 @@ static_assert(is_valid_v<pipeline<fashion, cnn, reg, onnx>>);
 // E002: the same stage twice in a row.
 static_assert(std::is_same_v<check_t<pipeline<fashion, on_cpu, cnn, train<models::resnet18>>>,
                              rules::E002_duplicate_stage<in_stage<stage_order::train>>>);
-static_assert(is_rule_v<check_t<pipeline<fashion, cpu_env, cpu_env, cnn>>, rules::E002_duplicate_stage>);
+static_assert(
+    is_rule_v<check_t<pipeline<fashion, cpu_env, cpu_env, cnn>>, rules::E002_duplicate_stage>);
 static_assert(is_valid_v<pipeline<fashion, cpu_env, cnn>>);
 
 // E003: train without a dataset; a pipeline without train needs none.
@@ -55,10 +56,12 @@ static_assert(std::is_same_v<check_t<pipeline<fashion, on_cpu, onnx>>,
 static_assert(is_valid_v<pipeline<fashion, on_cpu, cnn, onnx>>);
 
 // E006: export_onnx needs a static input shape; without export none is needed.
-static_assert(std::is_same_v<check_t<pipeline<dataset<image_folder, classes<5>>, cnn, onnx>>,
-                             rules::E006_export_requires_static_shape<dataset<image_folder, classes<5>>>>);
+static_assert(
+    std::is_same_v<check_t<pipeline<dataset<image_folder, classes<5>>, cnn, onnx>>,
+                   rules::E006_export_requires_static_shape<dataset<image_folder, classes<5>>>>);
 static_assert(is_valid_v<pipeline<dataset<image_folder, classes<5>>, cnn, reg>>);
-static_assert(is_valid_v<pipeline<dataset<image_folder, classes<5>, input_shape<3, 64, 64>>, cnn, onnx>>);
+static_assert(
+    is_valid_v<pipeline<dataset<image_folder, classes<5>, input_shape<3, 64, 64>>, cnn, onnx>>);
 
 // E007: distributed without compute.
 static_assert(std::is_same_v<check_t<pipeline<fashion, cpu_env, ddp4, cnn>>,
@@ -66,10 +69,12 @@ static_assert(std::is_same_v<check_t<pipeline<fashion, cpu_env, ddp4, cnn>>,
 static_assert(is_valid_v<pipeline<fashion, cpu_env, on_cpu, ddp4, cnn>>);
 
 // E008: a parameter of another stage; the context names the stage and the parameter.
-static_assert(std::is_same_v<check_t<pipeline<fashion, on_cpu, train<models::small_cnn, procs<4>>>>,
-                             rules::E008_unknown_parameter<in_stage<stage_order::train>, procs<4>>>);
-static_assert(std::is_same_v<check_t<pipeline<fashion, on_cpu, cnn, register_model<"m", epochs<3>>>>,
-                             rules::E008_unknown_parameter<in_stage<stage_order::register_model>, epochs<3>>>);
+static_assert(
+    std::is_same_v<check_t<pipeline<fashion, on_cpu, train<models::small_cnn, procs<4>>>>,
+                   rules::E008_unknown_parameter<in_stage<stage_order::train>, procs<4>>>);
+static_assert(std::is_same_v<
+              check_t<pipeline<fashion, on_cpu, cnn, register_model<"m", epochs<3>>>>,
+              rules::E008_unknown_parameter<in_stage<stage_order::register_model>, epochs<3>>>);
 static_assert(std::is_same_v<check_t<pipeline<fashion, compute<local::cpu, int>, cnn>>,
                              rules::E008_unknown_parameter<in_stage<stage_order::compute>, int>>);
 static_assert(is_rule_v<check_t<pipeline<dataset<idx, classes<10>, epochs<3>>, cnn>>,
@@ -77,9 +82,10 @@ static_assert(is_rule_v<check_t<pipeline<dataset<idx, classes<10>, epochs<3>>, c
 static_assert(is_valid_v<pipeline<fashion, on_cpu, distributed<pytorch, procs<4>>, cnn>>);
 
 // E009: one kind given twice, even with different values.
-static_assert(std::is_same_v<
-              check_t<pipeline<fashion, on_cpu, train<models::small_cnn, epochs<10>, adam, epochs<30>>>>,
-              rules::E009_duplicate_parameter<in_stage<stage_order::train>, epochs<10>>>);
+static_assert(
+    std::is_same_v<
+        check_t<pipeline<fashion, on_cpu, train<models::small_cnn, epochs<10>, adam, epochs<30>>>>,
+        rules::E009_duplicate_parameter<in_stage<stage_order::train>, epochs<10>>>);
 static_assert(is_rule_v<check_t<pipeline<fashion, on_cpu, train<models::small_cnn, sgd, adam>>>,
                         rules::E009_duplicate_parameter>);
 static_assert(is_rule_v<check_t<pipeline<fashion, compute<local::cpu, max_nodes<1>, max_nodes<1>>>>,
@@ -87,10 +93,12 @@ static_assert(is_rule_v<check_t<pipeline<fashion, compute<local::cpu, max_nodes<
 static_assert(is_valid_v<pipeline<fashion, on_cpu, train<models::small_cnn, epochs<10>, adam>>>);
 
 // E010: each stage's required parameters.
-static_assert(std::is_same_v<check_t<pipeline<fashion, on_cpu, distributed<nodes<1>, procs<2>>, cnn>>,
-                             rules::E010_missing_required_parameter<in_stage<stage_order::distributed>>>);
-static_assert(std::is_same_v<check_t<pipeline<dataset<idx>, cnn>>,
-                             rules::E010_missing_required_parameter<in_stage<stage_order::dataset>>>);
+static_assert(
+    std::is_same_v<check_t<pipeline<fashion, on_cpu, distributed<nodes<1>, procs<2>>, cnn>>,
+                   rules::E010_missing_required_parameter<in_stage<stage_order::distributed>>>);
+static_assert(
+    std::is_same_v<check_t<pipeline<dataset<idx>, cnn>>,
+                   rules::E010_missing_required_parameter<in_stage<stage_order::dataset>>>);
 static_assert(is_rule_v<check_t<pipeline<dataset<classes<10>>, cnn>>,
                         rules::E010_missing_required_parameter>);
 static_assert(is_rule_v<check_t<pipeline<fashion, environment<>, cnn>>,
@@ -106,8 +114,8 @@ static_assert(is_valid_v<pipeline<dataset<classes<10>, idx>, cnn>>);  // any par
 // E001, E003 ... E007.
 static_assert(is_rule_v<check_t<pipeline<fashion, compute<local::cpu, procs<2>>, cnn, cnn>>,
                         rules::E008_unknown_parameter>);  // also E002
-static_assert(is_rule_v<check_t<pipeline<fashion, on_cpu, train<models::small_cnn, epochs<1>, epochs<2>,
-                                                               procs<2>>>>,
+static_assert(is_rule_v<check_t<pipeline<fashion, on_cpu,
+                                         train<models::small_cnn, epochs<1>, epochs<2>, procs<2>>>>,
                         rules::E008_unknown_parameter>);  // also E009
 static_assert(is_rule_v<check_t<pipeline<fashion, on_cpu, train<epochs<1>, epochs<2>>>>,
                         rules::E009_duplicate_parameter>);  // also E010

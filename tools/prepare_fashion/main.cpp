@@ -56,17 +56,20 @@ std::vector<std::vector<std::size_t>> by_class(const split_data& d) {
   return out;
 }
 
-void write_images(const split_data& d, const std::vector<std::size_t>& indices, const fs::path& folder) {
+void write_images(const split_data& d, const std::vector<std::size_t>& indices,
+                  const fs::path& folder) {
   fs::create_directories(folder);
   const std::size_t h = d.images.dims.at(1), w = d.images.dims.at(2);
   for (const std::size_t i : indices)
-    trellis::core::write_png(folder / fmt::format("{:05}.png", i), d.images.values.data() + i * h * w,
-                             static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), 1);
+    trellis::core::write_png(folder / fmt::format("{:05}.png", i),
+                             d.images.values.data() + i * h * w, static_cast<std::uint32_t>(w),
+                             static_cast<std::uint32_t>(h), 1);
 }
 
 /// What a prepared folder was made from: if any of it changes, the folder is made again.
 std::string marker_text(const fs::path& source, const std::string& which) {
-  std::string text = fmt::format("prepare_fashion recipe {} {} seed {}\n", recipe_version, which, seed);
+  std::string text =
+      fmt::format("prepare_fashion recipe {} {} seed {}\n", recipe_version, which, seed);
   for (const auto& split : {"train", "t10k"})
     for (const auto& what : {std::pair{"images", "idx3"}, std::pair{"labels", "idx1"}}) {
       const auto file = trellis::core::find_idx_file(source, split, what.first, what.second);
@@ -118,8 +121,9 @@ int main(int argc, char** argv) {
     const std::string pretrain_marker = marker_text(source, "pretrain");
     const std::string target_marker = marker_text(source, "target");
     const fs::path pretrain = out / "fashion-pretrain", target = out / "fashion-target";
-    if (fs::exists(pretrain / marker_name) && read_file(pretrain / marker_name) == pretrain_marker &&
-        fs::exists(target / marker_name) && read_file(target / marker_name) == target_marker) {
+    if (fs::exists(pretrain / marker_name) &&
+        read_file(pretrain / marker_name) == pretrain_marker && fs::exists(target / marker_name) &&
+        read_file(target / marker_name) == target_marker) {
       fmt::print("prepare_fashion: {} and {} are ready\n", pretrain.string(), target.string());
       return 0;
     }
@@ -140,7 +144,8 @@ int main(int argc, char** argv) {
           std::swap(indices[i - 1], indices[engine() % i]);
         write_images(train, {indices.begin(), indices.begin() + target_train},
                      dir / "train" / class_names[c]);
-        write_images(train, {indices.begin() + target_train, indices.begin() + target_train + target_val},
+        write_images(train,
+                     {indices.begin() + target_train, indices.begin() + target_train + target_val},
                      dir / "val" / class_names[c]);
         write_images(test, test_by_class[c], dir / "test" / class_names[c]);
       }

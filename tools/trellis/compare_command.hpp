@@ -54,7 +54,8 @@ inline int runs_compare(ws::workspace& w, const arguments& a) {
     const auto summary = ws::run_report(w.db(), runs[i]);
     const auto results = ws::write_results_page(w.db(), runs[i]);
     std::error_code ec;
-    const auto link = std::filesystem::relative(results, std::filesystem::absolute(page).parent_path(), ec);
+    const auto link =
+        std::filesystem::relative(results, std::filesystem::absolute(page).parent_path(), ec);
     c.runs.push_back(report::compared(labels[i], summary, ec ? results.string() : link.string()));
   }
   c.description = "Validation accuracy per epoch, and each model's accuracy on the test split.";

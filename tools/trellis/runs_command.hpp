@@ -129,11 +129,12 @@ inline int runs_list(ws::workspace& w, const arguments& a) {
   for (const auto& r : runs) {
     const auto best = detail::best_val_accuracy(w.db(), r.id);
     std::string models;
-    for (const auto& m : detail::models_of_run(w.db(), r.id)) models += (models.empty() ? "" : " ") + m;
+    for (const auto& m : detail::models_of_run(w.db(), r.id))
+      models += (models.empty() ? "" : " ") + m;
     t.add({r.id, std::string{ws::name_of(r.status)},
            time_text(r.start_time.value_or(r.created_at), true),
-           duration_text(detail::run_duration(r)), r.backend, best ? fmt::format("{:.4f}", *best) : "-",
-           models.empty() ? "-" : models});
+           duration_text(detail::run_duration(r)), r.backend,
+           best ? fmt::format("{:.4f}", *best) : "-", models.empty() ? "-" : models});
   }
   std::cout << (t.empty() ? "no runs yet\n" : t.render());
   return 0;
@@ -189,7 +190,8 @@ inline int runs_show(ws::workspace& w, const arguments& a) {
           fmt::format("{:<{}}{} (epoch {}, step {})", m.name, name_width, value_text(m.value),
                       m.epoch, m.step));
   std::string models;
-  for (const auto& m : detail::models_of_run(w.db(), r.id)) models += (models.empty() ? "" : ", ") + m;
+  for (const auto& m : detail::models_of_run(w.db(), r.id))
+    models += (models.empty() ? "" : ", ") + m;
   if (!models.empty()) field("models", models);
   field("logs", (r.folder / "logs").string());
   if (std::filesystem::exists(page)) field("results", page.string());
@@ -295,7 +297,8 @@ inline int runs_metrics(ws::workspace& w, const arguments& a) {
         std::find(once.begin(), once.end(), n) == once.end())
       others += " " + n;
   if (!others.empty())
-    std::cout << fmt::format("also logged:{} (trellis runs metrics {} --name NAME)\n", others, r.id);
+    std::cout << fmt::format("also logged:{} (trellis runs metrics {} --name NAME)\n", others,
+                             r.id);
   return 0;
 }
 

@@ -56,7 +56,8 @@ core::onnx_export::report export_trained_model(const Pipeline& p, core::classifi
   std::ofstream out(export_report_file(options.file));
   out << to_json(report).dump(2) << '\n';
   if (!out.flush())
-    throw std::runtime_error(fmt::format("cannot write '{}'", export_report_file(options.file).string()));
+    throw std::runtime_error(
+        fmt::format("cannot write '{}'", export_report_file(options.file).string()));
   return report;
 }
 

@@ -18,7 +18,8 @@ std::shared_ptr<core::classifier> make_pipeline_model() {
   if constexpr (input.height > 0)
     size = {static_cast<std::int64_t>(input.height), static_cast<std::int64_t>(input.width)};
   return make_model<typename V::train::model>(static_cast<std::int64_t>(input.channels),
-                                            static_cast<std::int64_t>(V::dataset::facts.classes), size);
+                                              static_cast<std::int64_t>(V::dataset::facts.classes),
+                                              size);
 }
 
 }  // namespace trellis::backends

@@ -38,7 +38,8 @@ inline options parse_options(int argc, const char* const* argv) {
   o.program = program_name(argc, argv);
   if (argc > 0 && argv[0]) o.invoked_as = argv[0];
   auto take_value = [&](int& i, std::string_view arg, std::string_view flag) -> std::string {
-    if (arg.size() > flag.size() && arg[flag.size()] == '=') return std::string{arg.substr(flag.size() + 1)};
+    if (arg.size() > flag.size() && arg[flag.size()] == '=')
+      return std::string{arg.substr(flag.size() + 1)};
     if (i + 1 >= argc) throw usage_error(std::string{flag} + " needs a value");
     return argv[++i];
   };

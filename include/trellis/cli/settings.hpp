@@ -56,10 +56,12 @@ void apply_setting(Pipeline& pipeline, std::string_view assignment) {
   const auto eq = assignment.find('=');
   const auto dot = assignment.find('.');
   if (eq == std::string_view::npos || dot == std::string_view::npos || dot > eq)
-    throw usage_error("--set " + std::string{assignment} + ": expected stage.field=value, e.g. train.lr=0.01");
+    throw usage_error("--set " + std::string{assignment} +
+                      ": expected stage.field=value, e.g. train.lr=0.01");
   const auto key = assignment.substr(0, eq);
   const auto stage_name = key.substr(0, dot);
-  detail::field_setter setter{key.substr(dot + 1), assignment.substr(eq + 1), key, false, false, {}, {}};
+  detail::field_setter setter{
+      key.substr(dot + 1), assignment.substr(eq + 1), key, false, false, {}, {}};
 
   bool stage_found = false;
   std::string stages;

@@ -38,7 +38,8 @@ inline machine_check check_idx_layout(const fs::path& root, double val_split) {
   }
   for (const char* base : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                            "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
-    if (!fs::is_regular_file(root / base) && !fs::is_regular_file(root / (std::string{base} + ".gz"))) {
+    if (!fs::is_regular_file(root / base) &&
+        !fs::is_regular_file(root / (std::string{base} + ".gz"))) {
       c.detail = "'" + (root / base).string() + "' (or .gz) is missing";
       return c;
     }

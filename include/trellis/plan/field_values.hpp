@@ -113,7 +113,8 @@ inline void parse_value(std::string_view s, tag_list& v) {
     if (colon == std::string_view::npos || colon == 0) throw bad_value("expected key:value pairs");
     const auto key = item.substr(0, colon);
     for (const auto& t : items)  // the plan writes tags as a JSON object, one value per key
-      if (to_std(t.key.view()) == key) throw bad_value("tag '" + std::string{key} + "' given twice");
+      if (to_std(t.key.view()) == key)
+        throw bad_value("tag '" + std::string{key} + "' given twice");
     items.push_back(tag{text{key}, text{item.substr(colon + 1)}});
   }
   v = tag_list{items.data(), items.size()};
@@ -122,7 +123,8 @@ inline void parse_value(std::string_view s, double (&v)[3]) {
   double parsed[3];
   for (int i = 0; i < 3; ++i) {
     auto comma = s.find(',');
-    if ((i < 2) == (comma == std::string_view::npos)) throw bad_value("expected three numbers a,b,c");
+    if ((i < 2) == (comma == std::string_view::npos))
+      throw bad_value("expected three numbers a,b,c");
     parse_value(s.substr(0, comma), parsed[i]);
     s = i < 2 ? s.substr(comma + 1) : s;
   }

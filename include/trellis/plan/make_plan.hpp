@@ -33,13 +33,15 @@ inline void check_rendezvous(run_plan& plan) {
                      ") is not an address of this machine, where a local run starts every rank. "
                      "Fix: --set distributed.master_addr=127.0.0.1";
   else
-    address = {"rendezvous.address", true, "'" + plan.master_addr + "' is this machine (" + host.text() + ")"};
+    address = {"rendezvous.address", true,
+               "'" + plan.master_addr + "' is this machine (" + host.text() + ")"};
   plan.checks.push_back(address);
   if (!address.ok) return;
   const bool free = posix::port_is_free(host, plan.master_port);
   plan.checks.push_back(
       {"rendezvous.port", free,
-       where + (free ? " is free" : " is in use; choose another with --set distributed.master_port=N")});
+       where + (free ? " is free"
+                     : " is in use; choose another with --set distributed.master_port=N")});
 }
 
 /// The rank map: nodes x procs, node-major. Local runs put every node on this machine.
@@ -94,7 +96,8 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
     plan.mode = "local";
     if (wants_nccl)
       plan.checks.push_back({"local.gpus", gpus_here >= plan.world_size(),
-                             std::to_string(plan.world_size()) + " ranks need as many GPUs; this machine has " +
+                             std::to_string(plan.world_size()) +
+                                 " ranks need as many GPUs; this machine has " +
                                  std::to_string(gpus_here)});
   } else {
     use_gpus = wants_nccl && gpus_here >= plan.world_size();
@@ -121,15 +124,17 @@ run_plan make_plan(const Pipeline& p, const cli::options& o) {
       if (std::is_same_v<typename V::dataset::source, idx>)
         plan.checks.push_back(check_idx_layout(root, data.val_split));
       else
-        plan.checks.push_back(check_image_folder_layout(root, V::dataset::facts.classes, data.val_split));
+        plan.checks.push_back(
+            check_image_folder_layout(root, V::dataset::facts.classes, data.val_split));
     }
   }
   // A rendezvous check needs settings within their limits (a timeout_s of a year would wait).
   if (plan.backend == backend_kind::local && plan.world_size() > 1 && plan.checks.front().ok)
     check_rendezvous(plan);
-  plan.checks.push_back({"workspace.writable", can_write_folder(o.workspace),
-                         "'" + o.workspace + "'" +
-                             (can_write_folder(o.workspace) ? " can be written" : " cannot be written")});
+  plan.checks.push_back(
+      {"workspace.writable", can_write_folder(o.workspace),
+       "'" + o.workspace + "'" +
+           (can_write_folder(o.workspace) ? " can be written" : " cannot be written")});
   return plan;
 }
 

@@ -82,7 +82,14 @@ std::string plan_json(const Pipeline& p, const run_plan& plan) {
   out.end_object();
   out.key("checks").begin_array();
   for (const auto& c : plan.checks)
-    out.begin_object().key("check").value(c.name).key("ok").value(c.ok).key("detail").value(c.detail).end_object();
+    out.begin_object()
+        .key("check")
+        .value(c.name)
+        .key("ok")
+        .value(c.ok)
+        .key("detail")
+        .value(c.detail)
+        .end_object();
   out.end_array();
   out.key("transfer_from");
   if (plan.transfer)
@@ -130,8 +137,10 @@ inline std::string plan_summary(const run_plan& plan) {
   for (const auto& r : plan.ranks)
     s += " " + std::to_string(r.global_rank) + "@node" + std::to_string(r.node) + "/" + r.device;
   s += "\n  checks\n";
-  for (const auto& c : plan.checks) s += std::string{"    ["} + (c.ok ? "ok" : "FAILED") + "] " + c.name + ": " + c.detail + "\n";
-  if (plan.transfer) s += "  transfer  from " + plan.transfer->model + " (" + plan.transfer->file + ")\n";
+  for (const auto& c : plan.checks)
+    s += std::string{"    ["} + (c.ok ? "ok" : "FAILED") + "] " + c.name + ": " + c.detail + "\n";
+  if (plan.transfer)
+    s += "  transfer  from " + plan.transfer->model + " (" + plan.transfer->file + ")\n";
   if (!plan.not_carried_out.empty()) s += "  not done  " + plan.not_carried_out_sentence() + "\n";
   return s;
 }

@@ -30,9 +30,10 @@ struct resolved_host {
   /// The address as text ("127.0.0.1", "::1").
   [[nodiscard]] std::string text() const {
     char out[INET6_ADDRSTRLEN] = {};
-    const void* raw = address.ss_family == AF_INET6
-                          ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(address).sin6_addr)
-                          : static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(address).sin_addr);
+    const void* raw =
+        address.ss_family == AF_INET6
+            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(address).sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(address).sin_addr);
     return ::inet_ntop(address.ss_family, raw, out, sizeof out) ? out : "?";
   }
 };
@@ -77,9 +78,10 @@ inline resolved_host resolve_host(const std::string& host, std::chrono::millisec
   }).detach();
   std::unique_lock lock{state->mutex};
   if (!state->done_cv.wait_for(lock, limit, [&] { return state->done; }))
-    return {.error = "the resolver gave no answer within " +
-                     std::to_string(std::chrono::duration_cast<std::chrono::seconds>(limit).count()) +
-                     " s"};
+    return {.error =
+                "the resolver gave no answer within " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(limit).count()) +
+                " s"};
   return state->result;
 }
 

@@ -24,13 +24,15 @@ struct section {
 namespace detail {
 
 inline constexpr std::string_view page_style = R"(
-:root { color: #1b1b1b; background: #fff; font-family: system-ui, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; line-height: 1.45; }
+:root { color: #1b1b1b; background: #fff; line-height: 1.45;
+        font-family: system-ui, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
 body { max-width: 1320px; margin: 1.5rem auto; padding: 0 1.25rem; }
 h1 { font-size: 1.6rem; margin: 0 0 .2rem; }
 h2 { font-size: 1.2rem; border-bottom: 1px solid #ccc; padding-bottom: .2rem; }
 header p { margin: .1rem 0; color: #444; }
 section { margin: 1.8rem 0; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 480px), 1fr)); gap: 1.5rem; }
+.charts { display: grid; gap: 1.5rem;
+          grid-template-columns: repeat(auto-fit, minmax(min(100%, 480px), 1fr)); }
 figure { margin: 0; }
 figcaption { font-weight: 600; margin-bottom: .3rem; }
 svg { display: block; width: 100%; max-width: 640px; height: auto; font-size: 12px; }

@@ -50,7 +50,8 @@ inline std::string marker_svg(marker shape, double x, double y, std::string_view
           x, y - r - 0.5, x + r + 0.5, y + r, x - r - 0.5, y + r, color, inner);
     case marker::diamond:
       return fmt::format(
-          R"(<polygon points="{:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f}" fill="{}">{}</polygon>)",
+          R"(<polygon points="{:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f}" )"
+          R"(fill="{}">{}</polygon>)",
           x, y - r - 1, x + r + 1, y, x, y + r + 1, x - r - 1, y, color, inner);
     case marker::circle:
     default:

@@ -75,9 +75,9 @@ struct E026_global_batch_not_divisible : rule<stages(stage_order::train)> {
            f.train->global_batch % f.world_size() != 0;
   }
   template <class V>
-  using context =
-      E026_global_batch_not_divisible<global_batch<V::train::facts.global_batch>,
-                                      nodes<V::distributed::facts.nodes>, procs<V::distributed::facts.procs>>;
+  using context = E026_global_batch_not_divisible<global_batch<V::train::facts.global_batch>,
+                                                  nodes<V::distributed::facts.nodes>,
+                                                  procs<V::distributed::facts.procs>>;
 };
 template <class... C>
 constexpr void diagnose(E026_global_batch_not_divisible<C...>) {
@@ -109,8 +109,9 @@ struct E028_local_gpus_exceeded : rule<stages(stage_order::compute, stage_order:
     return f.uses_nccl() && f.compute->is_local && f.world_size() > f.compute->gpus_per_node;
   }
   template <class V>
-  using context = E028_local_gpus_exceeded<nodes<V::distributed::facts.nodes>, procs<V::distributed::facts.procs>,
-                                           gpus<V::target::gpus_per_node>>;
+  using context =
+      E028_local_gpus_exceeded<nodes<V::distributed::facts.nodes>,
+                               procs<V::distributed::facts.procs>, gpus<V::target::gpus_per_node>>;
 };
 template <class... C>
 constexpr void diagnose(E028_local_gpus_exceeded<C...>) {

@@ -18,8 +18,8 @@ using catalog = rule_list<
     // compatibility
     E016_retired_vm_size<>, E011_nccl_requires_gpu<>, E012_gpu_requires_cuda_environment<>,
     E013_mpi_requires_mpi_environment<>, E014_reserved_environment_name<>,
-    E037_no_official_torch_build<>, E015_cuda_unsupported_by_gpu<>, E036_low_priority_on_local_target<>,
-    E017_low_priority_requires_checkpoints<>,
+    E037_no_official_torch_build<>, E015_cuda_unsupported_by_gpu<>,
+    E036_low_priority_on_local_target<>, E017_low_priority_requires_checkpoints<>,
     E018_model_not_exportable<>, E019_opset_out_of_range<>, E020_restarts_require_checkpoints<>,
     E021_azure_requires_environment<>, E022_mpi_launches_per_process<>,
     // capacity

@@ -33,7 +33,8 @@ struct E012_gpu_requires_cuda_environment : rule<stages(stage_order::compute)> {
     return f.compute->has_gpus && f.has.environment && f.environment->cuda == 0;
   }
   template <class V>
-  using context = E012_gpu_requires_cuda_environment<typename V::target, typename V::environment::source>;
+  using context =
+      E012_gpu_requires_cuda_environment<typename V::target, typename V::environment::source>;
 };
 template <class... C>
 constexpr void diagnose(E012_gpu_requires_cuda_environment<C...>) {
@@ -92,7 +93,8 @@ struct E037_no_official_torch_build : rule<stages(stage_order::environment)> {
   static constexpr bool violated(const pipeline_facts& f) {
     return f.has.environment && !f.environment->official_build;
   }
-  template <class V, std::size_t Torch = V::environment::facts.torch, std::size_t Cuda = V::environment::facts.cuda>
+  template <class V, std::size_t Torch = V::environment::facts.torch,
+            std::size_t Cuda = V::environment::facts.cuda>
   using context = E037_no_official_torch_build<torch_version<Torch / 100, Torch % 100>,
                                                cuda<Cuda / 100, Cuda % 100>, built_for_t<Torch>>;
 };
@@ -113,8 +115,8 @@ struct E015_cuda_unsupported_by_gpu : rule<stages(stage_order::compute)> {
   }
   template <class V>
   using context = E015_cuda_unsupported_by_gpu<
-      cuda<V::environment::facts.cuda / 100, V::environment::facts.cuda % 100>, typename V::target::gpu,
-      typename V::target>;
+      cuda<V::environment::facts.cuda / 100, V::environment::facts.cuda % 100>,
+      typename V::target::gpu, typename V::target>;
 };
 template <class... C>
 constexpr void diagnose(E015_cuda_unsupported_by_gpu<C...>) {
@@ -207,8 +209,9 @@ struct E020_restarts_require_checkpoints : rule<stages(stage_order::train)> {
            f.train->checkpoint_every == 0;
   }
   template <class V>
-  using context = E020_restarts_require_checkpoints<max_restarts<V::distributed::facts.max_restarts>,
-                                                    checkpoint_every<0>>;
+  using context =
+      E020_restarts_require_checkpoints<max_restarts<V::distributed::facts.max_restarts>,
+                                        checkpoint_every<0>>;
 };
 template <class... C>
 constexpr void diagnose(E020_restarts_require_checkpoints<C...>) {
@@ -227,9 +230,10 @@ struct E021_azure_requires_environment : rule<stages(stage_order::train)> {
 };
 template <class... C>
 constexpr void diagnose(E021_azure_requires_environment<C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E021] environment: an Azure compute target needs an environment to run "
-                "the job in. Fix: add environment<curated::pytorch_cuda> (or a CPU or custom one).");
+  static_assert(
+      dependent_false<C...>,
+      "[trellis E021] environment: an Azure compute target needs an environment to run "
+      "the job in. Fix: add environment<curated::pytorch_cuda> (or a CPU or custom one).");
 }
 
 template <class... Ctx>

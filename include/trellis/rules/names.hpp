@@ -82,9 +82,10 @@ struct E032_invalid_compute_name : rule<stages(stage_order::compute)> {
 };
 template <class... C>
 constexpr void diagnose(E032_invalid_compute_name<C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E032] compute: the cluster name breaks Azure's rule: 3-24 letters, "
-                "digits or '-', starting with a letter, not ending in '-<digits>'. Fix: rename it.");
+  static_assert(
+      dependent_false<C...>,
+      "[trellis E032] compute: the cluster name breaks Azure's rule: 3-24 letters, "
+      "digits or '-', starting with a letter, not ending in '-<digits>'. Fix: rename it.");
 }
 
 template <class... Ctx>
@@ -98,9 +99,10 @@ struct E033_invalid_environment_name : rule<stages(stage_order::environment)> {
 };
 template <class... C>
 constexpr void diagnose(E033_invalid_environment_name<C...>) {
-  static_assert(dependent_false<C...>,
-                "[trellis E033] environment: the custom environment name breaks Azure's rule: "
-                "1-255 letters, digits, '-' or '_', starting with a letter or digit. Fix: rename it.");
+  static_assert(
+      dependent_false<C...>,
+      "[trellis E033] environment: the custom environment name breaks Azure's rule: "
+      "1-255 letters, digits, '-' or '_', starting with a letter or digit. Fix: rename it.");
 }
 
 template <class... Ctx>

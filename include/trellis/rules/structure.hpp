@@ -35,7 +35,8 @@ struct first_unaccepted {
 template <class... A, class P, class... Ps>
 struct first_unaccepted<kind_list<A...>, kind_list<P, Ps...>>
     : std::conditional_t<(std::is_same_v<kind_of_t<P>, A> || ...),
-                         first_unaccepted<kind_list<A...>, kind_list<Ps...>>, std::type_identity<P>> {};
+                         first_unaccepted<kind_list<A...>, kind_list<Ps...>>,
+                         std::type_identity<P>> {};
 
 template <class Params>
 struct first_repeated {

@@ -82,7 +82,8 @@ struct dataset {
     f.setting("skip_corrupt", self.skip_corrupt);
     f.setting("workers", self.workers, between(0, 256));
     f.setting("prefetch", self.prefetch, between(1, 1024));
-    f.setting("val_split", self.val_split);  // the dataset's check: a fraction, or a count below the samples
+    f.setting("val_split",
+              self.val_split);  // the dataset's check: a fraction, or a count below the samples
     f.setting("split_seed", self.split_seed);
     f.setting("transform.resize", self.transform.resize, between(0, 65536));
     f.setting("transform.crop", self.transform.crop, between(0, 65536));
@@ -104,12 +105,13 @@ struct dataset {
                ", the shorter side it crops from");
     if constexpr (facts.static_shape) {
       if (t.crop > 0 && (t.crop != shape::height || t.crop != shape::width))
-        c.refuse("transform.crop", t.crop, "makes ", t.crop, "x", t.crop, " images, but input_shape<",
-                 shape::channels, ", ", shape::height, ", ", shape::width, "> needs ",
-                 shape::height, "x", shape::width);
+        c.refuse("transform.crop", t.crop, "makes ", t.crop, "x", t.crop,
+                 " images, but input_shape<", shape::channels, ", ", shape::height, ", ",
+                 shape::width, "> needs ", shape::height, "x", shape::width);
       if (t.gray_to_rgb && shape::channels != 3)
         c.refuse("transform.gray_to_rgb", t.gray_to_rgb, "makes 3 channels, but input_shape<",
-                 shape::channels, ", ", shape::height, ", ", shape::width, "> has ", shape::channels);
+                 shape::channels, ", ", shape::height, ", ", shape::width, "> has ",
+                 shape::channels);
     }
   }
 };

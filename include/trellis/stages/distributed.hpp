@@ -37,8 +37,8 @@ struct distributed_defaults {
 template <class... Ps>
 struct distributed {
   static constexpr stage_order order = stage_order::distributed;
-  using accepted_kinds = kind_list<kinds::framework, kinds::nodes, kinds::procs, kinds::max_restarts,
-                                   kinds::launch, kinds::collective>;
+  using accepted_kinds = kind_list<kinds::framework, kinds::nodes, kinds::procs,
+                                   kinds::max_restarts, kinds::launch, kinds::collective>;
   using required_kinds = kind_list<kinds::framework>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.

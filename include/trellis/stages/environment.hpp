@@ -41,8 +41,8 @@ struct environment_defaults {
 template <class... Ps>
 struct environment {
   static constexpr stage_order order = stage_order::environment;
-  using accepted_kinds = kind_list<kinds::environment_source, kinds::base_image, kinds::cuda_version,
-                                   kinds::torch_version, kinds::mpi_support>;
+  using accepted_kinds = kind_list<kinds::environment_source, kinds::base_image,
+                                   kinds::cuda_version, kinds::torch_version, kinds::mpi_support>;
   using required_kinds = kind_list<kinds::environment_source>;
   using param_kinds = kinds_of<Ps...>;
   /// The parameters given, over the defaults: see given_t.

@@ -83,7 +83,8 @@ inline nlohmann::json to_json(const model_card& c) {
   for (const auto& [k, v] : c.metrics) metrics[k] = std::isfinite(v) ? nlohmann::json(v) : nullptr;
   j["metrics"] = metrics;
   j["run"] = c.run_id ? nlohmann::json(*c.run_id) : nullptr;
-  j["dataset_fingerprint"] = c.dataset_fingerprint ? nlohmann::json(*c.dataset_fingerprint) : nullptr;
+  j["dataset_fingerprint"] =
+      c.dataset_fingerprint ? nlohmann::json(*c.dataset_fingerprint) : nullptr;
   j["parent"] = c.parent ? nlohmann::json{{"name", c.parent->name}, {"version", c.parent->version}}
                          : nlohmann::json(nullptr);
   j["files"] = nlohmann::json::array();

@@ -20,8 +20,9 @@ architecture pipeline_architecture() {
   using V = pipeline_view_t<Pipeline>;
   constexpr dims input = V::dataset::input_dims();
   return {std::string{plan::to_std(V::train::model::name)},
-          static_cast<std::int64_t>(V::dataset::facts.classes), static_cast<std::int64_t>(input.channels),
-          static_cast<std::int64_t>(input.height), static_cast<std::int64_t>(input.width)};
+          static_cast<std::int64_t>(V::dataset::facts.classes),
+          static_cast<std::int64_t>(input.channels), static_cast<std::int64_t>(input.height),
+          static_cast<std::int64_t>(input.width)};
 }
 
 /// Why `base`'s weights cannot start training `target`, or nullopt when they can: the same model

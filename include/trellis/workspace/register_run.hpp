@@ -63,7 +63,8 @@ model_card register_trained_model(database& db, const std::filesystem::path& roo
                                    const Pipeline& p, const trained_model& m,
                                    const nlohmann::json& onnx = nullptr) {
   using V = pipeline_view_t<Pipeline>;
-  static_assert(V::has_register_model, "register_trained_model: the pipeline has no register_model");
+  static_assert(V::has_register_model,
+                "register_trained_model: the pipeline has no register_model");
   const auto& stage = get<stage_order::register_model>(p);
   const auto summary = read_summary(m.outputs);
   registration r;

@@ -65,7 +65,8 @@ inline void sync_path(const fs::path& p) {
   if (fd < 0 || ::fsync(fd) != 0) {
     const int err = errno;
     if (fd >= 0) ::close(fd);
-    throw registry_error(fmt::format("cannot flush '{}' to disk: {}", p.string(), std::strerror(err)));
+    throw registry_error(
+        fmt::format("cannot flush '{}' to disk: {}", p.string(), std::strerror(err)));
   }
   ::close(fd);
 }

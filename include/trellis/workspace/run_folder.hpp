@@ -30,7 +30,8 @@ inline run_folder create_run_folder(const std::filesystem::path& workspace,
     run_folder run{experiment + "_" + std::to_string(n), {}};
     run.root = workspace / "runs" / run.id;
     if ((!taken || !taken(run.id)) && fs::create_directory(run.root)) {
-      for (const char* sub : {"logs", "outputs", "checkpoints"}) fs::create_directories(run.root / sub);
+      for (const char* sub : {"logs", "outputs", "checkpoints"})
+        fs::create_directories(run.root / sub);
       return run;
     }
   }

@@ -25,7 +25,8 @@ namespace trellis::workspace {
 
 namespace detail {
 /// Each epoch's last value of `name` from rank 0, as a curve over epochs.
-inline report::series epoch_curve(const std::vector<metric_point>& points, const std::string& name) {
+inline report::series epoch_curve(const std::vector<metric_point>& points,
+                                  const std::string& name) {
   std::map<std::int64_t, double> last;
   for (const auto& p : points)
     if (p.rank == 0 && p.name == name) last[p.epoch] = p.value;  // points come in step order
@@ -57,7 +58,8 @@ inline report::run_summary run_report(database& db, const run_record& r) {
       s.final_metrics["selected_epoch"] = summary["selected_epoch"].get<double>();
     if (const auto confusion = summary.find("test_confusion"); confusion != summary.end()) {
       s.test_confusion.class_names = (*confusion)["classes"].get<std::vector<std::string>>();
-      s.test_confusion.counts = (*confusion)["counts"].get<std::vector<std::vector<std::int64_t>>>();
+      s.test_confusion.counts =
+          (*confusion)["counts"].get<std::vector<std::vector<std::int64_t>>>();
     }
   }
 
@@ -84,7 +86,8 @@ inline report::run_summary run_report(database& db, const run_record& r) {
     const auto card = get_model_version(db, registered.text(0), registered.integer(1));
     s.lineage.registered = report::model_version{card.name, static_cast<int>(card.version)};
     if (card.parent) {
-      s.lineage.parent = report::model_version{card.parent->name, static_cast<int>(card.parent->version)};
+      s.lineage.parent =
+          report::model_version{card.parent->name, static_cast<int>(card.parent->version)};
       const auto parent = find_model_version(db, card.parent->name, card.parent->version);
       if (parent && parent->run_id) s.lineage.parent_run_id = *parent->run_id;
     }

@@ -459,7 +459,8 @@ TEST_CASE("open_dataset: IDX files with a held-out validation split, and without
 }
 
 TEST_CASE("a dataset stage maps every field onto the core's options", "[open]") {
-  const trellis::dataset<trellis::image_folder, trellis::classes<5>, trellis::input_shape<1, 32, 32>>
+  const trellis::dataset<trellis::image_folder, trellis::classes<5>,
+                         trellis::input_shape<1, 32, 32>>
       folder{.root = "data/fowl", .val_split = 0.2, .split_seed = 9};
   const auto d = trellis::backends::dataset_options_for(folder);
   CHECK(d.kind == trellis::core::dataset_kind::image_folder);
@@ -471,8 +472,9 @@ TEST_CASE("a dataset stage maps every field onto the core's options", "[open]") 
   CHECK(trellis::backends::dataset_options_for(
             trellis::dataset<trellis::image_folder, trellis::classes<5>>{})
             .channels == 3);
-  CHECK(trellis::backends::dataset_options_for(trellis::dataset<trellis::idx, trellis::classes<10>>{})
-            .kind == trellis::core::dataset_kind::idx);
+  CHECK(
+      trellis::backends::dataset_options_for(trellis::dataset<trellis::idx, trellis::classes<10>>{})
+          .kind == trellis::core::dataset_kind::idx);
 
   const trellis::transforms t{.resize = 40, .crop = 36, .random_crop = true, .hflip = true,
                               .gray_to_rgb = true, .normalize = true, .mean = {0.1, 0.2, 0.3},

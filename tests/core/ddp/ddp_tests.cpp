@@ -488,17 +488,19 @@ TEST_CASE("a collective that times out names the rank it waited for, on both pat
                        stop_case{1, 0, "waiting for rank 1, which has not started this collective"},
                        stop_case{0, 0, "rank 0, which hosts the store, does not answer either"}}) {
     const int waiting = 1 - c.stopped;
-    auto j = run_ranks("timeout_" + std::to_string(c.stopped) + "_" + std::to_string(c.host_allreduce),
-                       2, 2,
-                       {"--model=mlp", "--steps=20", "--batch=4", "--fault=sigstop",
-                        "--fault-rank=" + std::to_string(c.stopped), "--fault-step=3",
-                        "--timeout-ms=" + std::to_string(timeout_ms),
-                        "--host-allreduce=" + std::to_string(c.host_allreduce)},
-                       1, 120s);
-    INFO("rank " << c.stopped << " stopped, host_allreduce=" << c.host_allreduce << "\n" << j.all_logs());
+    auto j = run_ranks(
+        "timeout_" + std::to_string(c.stopped) + "_" + std::to_string(c.host_allreduce), 2, 2,
+        {"--model=mlp", "--steps=20", "--batch=4", "--fault=sigstop",
+         "--fault-rank=" + std::to_string(c.stopped), "--fault-step=3",
+         "--timeout-ms=" + std::to_string(timeout_ms),
+         "--host-allreduce=" + std::to_string(c.host_allreduce)},
+        1, 120s);
+    INFO("rank " << c.stopped << " stopped, host_allreduce=" << c.host_allreduce << "\n"
+                 << j.all_logs());
     CHECK(j.status[waiting].code == 3);
     std::smatch m;
-    REQUIRE(std::regex_search(j.logs[waiting], m, std::regex("collective_error after ([0-9.]+) ms")));
+    REQUIRE(
+        std::regex_search(j.logs[waiting], m, std::regex("collective_error after ([0-9.]+) ms")));
     CHECK(std::stod(m[1]) < 3 * timeout_ms);
     CHECK_THAT(j.logs[waiting], Catch::Contains(c.expected));
   }

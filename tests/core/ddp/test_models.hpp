@@ -43,7 +43,8 @@ struct mlp final : net {
 
 struct cnn final : net {
   torch::nn::Conv2d c1{register_module("c1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 8, 3)))};
-  torch::nn::Conv2d c2{register_module("c2", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 16, 3)))};
+  torch::nn::Conv2d c2{
+      register_module("c2", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 16, 3)))};
   torch::nn::Linear fc{register_module("fc", torch::nn::Linear(16 * 3 * 3, 10))};
   at::Tensor forward(at::Tensor x, bool) override {
     x = torch::max_pool2d(torch::relu(c1(x)), 2);  // 12 -> 10 -> 5

@@ -92,8 +92,9 @@ int main(int argc, char** argv) {
     return job<fashion, distributed<PyTorch, nodes<1>, procs<2>>,
                train<models::user<gated_cnn>, epochs<1>, adam, experiment<"local-test">>,
                local::cpu, export_onnx<opset<17>>>(argc, argv, fashion_root);
-  std::cerr << "local_job: set TRELLIS_TEST_JOB to per_process, per_node, mpi, restart, "
-               "two_epochs, cuda, folder, folder2, folder_per_node, folder_mpi, tl_base, tl_transfer, "
-               "tl_misfit or gated\n";
+  std::cerr
+      << "local_job: set TRELLIS_TEST_JOB to per_process, per_node, mpi, restart, "
+         "two_epochs, cuda, folder, folder2, folder_per_node, folder_mpi, tl_base, tl_transfer, "
+         "tl_misfit or gated\n";
   return 2;
 }

@@ -94,7 +94,8 @@ struct job {
   std::string run_id() const {
     std::smatch m;
     const auto text = out();
-    return std::regex_search(text, m, std::regex(R"(\nrun (local-test_\d+) in )")) ? m[1].str() : "";
+    return std::regex_search(text, m, std::regex(R"(\nrun (local-test_\d+) in )")) ? m[1].str()
+                                                                                   : "";
   }
 };
 
@@ -231,11 +232,12 @@ TEST_CASE("per_process: 2 nodes x 2 procs, every rank with its variables", "[per
   CHECK(card["files"][1]["path"] == "model.onnx");
   CHECK(card["details"]["onnx"]["checker_passed"] == true);
   CHECK(card["details"]["onnx"]["max_abs_diff"].get<double>() <= 1e-4);
-  const auto download = run_captured({{TRELLIS_CLI, "--workspace=" + (j.dir / "ws").string(), "models",
-                                       "download", "local-test:1", (j.dir / "down").string()},
-                                      {},
-                                      j.dir / "download.log",
-                                      false});
+  const auto download =
+      run_captured({{TRELLIS_CLI, "--workspace=" + (j.dir / "ws").string(), "models", "download",
+                     "local-test:1", (j.dir / "down").string()},
+                    {},
+                    j.dir / "download.log",
+                    false});
   INFO(download.output);
   REQUIRE(download.status.success());
   CHECK(fs::file_size(j.dir / "down" / "model.onnx") ==
@@ -571,7 +573,8 @@ TEST_CASE("a transfer_from that cannot work fails in --dry-run, before anything 
   // A version that does not exist, pinned.
   auto [pinned, pinned_out] = dry_run("tl_transfer", {"--set=train.transfer_version=4"});
   CHECK(pinned.code == 1);
-  CHECK_THAT(pinned_out, Catch::Contains("model 'tl-base' has no version 4 (its versions are 1 to 1)"));
+  CHECK_THAT(pinned_out,
+             Catch::Contains("model 'tl-base' has no version 4 (its versions are 1 to 1)"));
   // The fitting pipeline passes, until the registered file is changed.
   auto [fits, fits_out] = dry_run("tl_transfer");
   CHECK(fits.code == 0);
@@ -604,14 +607,16 @@ TEST_CASE("two runs started at once on one port: one is refused, naming the othe
   const std::string refused_id = refused.run_id(), completed_id = completed.run_id();
   REQUIRE_FALSE(refused_id.empty());
   REQUIRE_FALSE(completed_id.empty());
-  CHECK_THAT(refused.out(), Catch::Contains("127.0.0.1:" + port + " is the rendezvous of another run, run " +
-                                            completed_id + " (attempt "));
+  CHECK_THAT(refused.out(),
+             Catch::Contains("127.0.0.1:" + port + " is the rendezvous of another run, run " +
+                             completed_id + " (attempt "));
   CHECK_THAT(refused.out(), Catch::Contains("--set distributed.master_port=N"));
   // Neither run loses a log: each rank of each run wrote its own, in its own run's folder.
   for (const auto& id : {refused_id, completed_id})
     for (const int r : {0, 1})
-      CHECK_THAT(read_text(workspace / "runs" / id / "logs" / ("rank_" + std::to_string(r) + ".log")),
-                 Catch::Contains("[trellis] rank " + std::to_string(r) + " of 2"));
+      CHECK_THAT(
+          read_text(workspace / "runs" / id / "logs" / ("rank_" + std::to_string(r) + ".log")),
+          Catch::Contains("[trellis] rank " + std::to_string(r) + " of 2"));
   CHECK_THAT(read_text(workspace / "runs" / completed_id / "logs" / "rank_1.log"),
              Catch::Contains("[trellis] rank 1 finished"));
 }
@@ -725,9 +730,11 @@ TEST_CASE("a full disk fails the run with the file and the cause, keeps the last
   const auto resumed_status = resumed.wait(180s);
   INFO(resumed.out());
   REQUIRE(resumed_status.success());
-  CHECK_THAT(resumed.out(), Catch::Contains("run local-test_2 resumes run local-test_1 from its last checkpoint"));
+  CHECK_THAT(resumed.out(),
+             Catch::Contains("run local-test_2 resumes run local-test_1 from its last checkpoint"));
   CHECK_THAT(resumed.rank_log(0, 2), Catch::Contains("resumed after epoch 1"));
-  CHECK_THAT(read_text(resumed.run(2) / "outputs" / "summary.json"), Catch::Contains("\"epochs\": 2"));
+  CHECK_THAT(read_text(resumed.run(2) / "outputs" / "summary.json"),
+             Catch::Contains("\"epochs\": 2"));
 }
 
 TEST_CASE("--resume continues a killed run from its checkpoint with its settings", "[resume]") {
@@ -748,15 +755,18 @@ TEST_CASE("--resume continues a killed run from its checkpoint with its settings
   };
 
   // What it trains stays as it was; where it runs may change.
-  job changed("folder2", env, with({"--resume=local-test_1", "--set=train.lr=0.1"}), "resume-changed");
+  job changed("folder2", env, with({"--resume=local-test_1", "--set=train.lr=0.1"}),
+              "resume-changed");
   CHECK(changed.wait(60s).code == 2);
-  CHECK_THAT(changed.out(), Catch::Contains("--set train.lr=0.1 with --resume local-test_1: a resumed run "
-                                            "keeps the settings it was started with"));
+  CHECK_THAT(changed.out(),
+             Catch::Contains("--set train.lr=0.1 with --resume local-test_1: a resumed run "
+                             "keeps the settings it was started with"));
   job resumed("folder2", env, with({"--resume=local-test_1"}), "resume-resumed");
   const auto status = resumed.wait(180s);
   INFO(resumed.out());
   REQUIRE(status.success());
-  CHECK_THAT(resumed.out(), Catch::Contains("[trellis] resuming run local-test_1 (Failed: its driver (pid"));
+  CHECK_THAT(resumed.out(),
+             Catch::Contains("[trellis] resuming run local-test_1 (Failed: its driver (pid"));
   CHECK_THAT(resumed.rank_log(0, 2), Catch::Contains("resumed after epoch 1"));
   const auto run = trellis_json(killed.workspace, {"runs", "show", "local-test_2"});
   CHECK(run["status"] == "Completed");
@@ -772,11 +782,13 @@ TEST_CASE("--resume continues a killed run from its checkpoint with its settings
 
   job again("folder2", env, with({"--resume=local-test_1"}), "resume-again");
   CHECK(again.wait(60s).code == 2);
-  CHECK_THAT(again.out(), Catch::Contains("--resume local-test_1: run local-test_2 resumed it already "
-                                          "(Completed); resume local-test_2 instead"));
+  CHECK_THAT(again.out(),
+             Catch::Contains("--resume local-test_1: run local-test_2 resumed it already "
+                             "(Completed); resume local-test_2 instead"));
   job done("folder2", env, with({"--resume=local-test_2"}), "resume-done");
   CHECK(done.wait(60s).code == 2);
-  CHECK_THAT(done.out(), Catch::Contains("--resume local-test_2: it completed; there is nothing to resume"));
+  CHECK_THAT(done.out(),
+             Catch::Contains("--resume local-test_2: it completed; there is nothing to resume"));
 }
 
 TEST_CASE("the same program, settings and seed give the same weights, in every launch mode",

@@ -18,7 +18,9 @@
 namespace trellis::core::testing {
 
 /// A fresh folder under the test's working directory, kept for a failure's reader.
-inline std::filesystem::path onnx_scratch(const std::string& name) { return scratch_dir("onnx", name); }
+inline std::filesystem::path onnx_scratch(const std::string& name) {
+  return scratch_dir("onnx", name);
+}
 
 /// Every BatchNorm gets random affine parameters and running statistics (a fresh model has
 /// weight 1, bias 0, mean 0, var 1, which folding would leave unchanged).

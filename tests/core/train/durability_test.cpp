@@ -1,6 +1,6 @@
 // A full disk under a run folder: writing a checkpoint, the model, its summary or a metric (a
-// metrics.jsonl line and a TensorBoard event) fails with an error naming the file and the cause, leaves no partial file, and keeps the file
-// that was there; nothing aborts the process.
+// metrics.jsonl line and a TensorBoard event) fails with an error naming the file and the cause,
+// leaves no partial file, and keeps the file that was there; nothing aborts the process.
 #include <torch/torch.h>  // before Catch: LibTorch's glog would replace Catch's CHECK
 
 #include <catch2/catch.hpp>
@@ -49,7 +49,8 @@ TEST_CASE("a full disk: every write names its file and the cause, and keeps the 
   metrics_log metrics{dir, 0, 0};
   metrics.write(1, 10, "val_accuracy", 0.8);
   std::vector<std::string> before;
-  for (const auto& f : {files.last, files.model, files.summary, files.metrics}) before.push_back(read_text(f));
+  for (const auto& f : {files.last, files.model, files.summary, files.metrics})
+    before.push_back(read_text(f));
 
   disk.fill(dir / "filler");
   {
@@ -60,9 +61,15 @@ TEST_CASE("a full disk: every write names its file and the cause, and keeps the 
   // full first.
   const std::string events = "events.out.tfevents.";
   const std::vector<std::pair<fs::path, std::function<void()>>> writes{
-      {files.last, [&] { write_checkpoint(files.last, *model, optimizer, {2, 20, {}, 0.4, 0.9}, rng); }},
+      {files.last,
+       [&] {
+         write_checkpoint(files.last, *model, optimizer, {2, 20, {}, 0.4, 0.9}, rng);
+       }},
       {files.model, [&] { save_state_dict(*model, files.model); }},
-      {files.summary, [&] { write_model_summary(files.summary, {"val_accuracy", 2, 2, 20, {}, {}, {}}); }},
+      {files.summary,
+       [&] {
+         write_model_summary(files.summary, {"val_accuracy", 2, 2, 20, {}, {}, {}});
+       }},
       // Lines fill the last page of the file first; some line, soon, needs one more.
       {files.metrics, [&] {
          for (int i = 0; i < 1000; ++i) metrics.write(2, 20, "val_accuracy", 0.9);
@@ -71,13 +78,17 @@ TEST_CASE("a full disk: every write names its file and the cause, and keeps the 
     INFO(file);
     const auto error = error_of(write);
     if (file == files.metrics)
-      CHECK_THAT(error, (Catch::Contains(file.string()) || Catch::Contains((dir / events).string())) &&
-                            Catch::Contains("No space left on device (ENOSPC)"));
+      CHECK_THAT(error,
+                 (Catch::Contains(file.string()) || Catch::Contains((dir / events).string())) &&
+                     Catch::Contains("No space left on device (ENOSPC)"));
     else
-      CHECK_THAT(error, Catch::Contains(file.string()) && Catch::Contains("No space left on device (ENOSPC)"));
+      CHECK_THAT(error, Catch::Contains(file.string()) &&
+                            Catch::Contains("No space left on device (ENOSPC)"));
   }
-  for (const auto& e : fs::directory_iterator(dir / "checkpoints")) CHECK(e.path().extension() != ".partial");
-  for (const auto& e : fs::directory_iterator(dir / "outputs")) CHECK(e.path().extension() != ".partial");
+  for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
+    CHECK(e.path().extension() != ".partial");
+  for (const auto& e : fs::directory_iterator(dir / "outputs"))
+    CHECK(e.path().extension() != ".partial");
   CHECK(read_text(files.last) == before[0]);
   CHECK(read_text(files.model) == before[1]);
   CHECK(read_text(files.summary) == before[2]);

@@ -252,7 +252,8 @@ TEST_CASE("a rank reuses the host memory it frees instead of faulting it in agai
   // mapping whose every page faults in again.
   constexpr long block = 48l << 20, page = 4096;
   const auto fill_and_free = [] {
-    auto* bytes = static_cast<volatile unsigned char*>(std::malloc(static_cast<std::size_t>(block)));
+    auto* bytes =
+        static_cast<volatile unsigned char*>(std::malloc(static_cast<std::size_t>(block)));
     REQUIRE(bytes != nullptr);
     for (long i = 0; i < block; i += page) bytes[i] = 1;
     std::free(const_cast<unsigned char*>(bytes));

@@ -1,6 +1,7 @@
 // Whole single-process runs of train_rank: small_cnn learns Fashion-MNIST; a run interrupted
 // after its first checkpoint resumes to the uninterrupted run's parameters; the run folder's
-// metrics, checkpoints and model.pt (read by Python); epochs full of corrupt samples; a diverging run.
+// metrics, checkpoints and model.pt (read by Python); epochs full of corrupt samples; a diverging
+// run.
 
 #include <torch/torch.h>  // before Catch: LibTorch's glog would replace Catch's CHECK
 
@@ -188,7 +189,8 @@ TEST_CASE("a validation split held out of the training data: stratified, seeded,
   CHECK(val->size() == 6000);
   CHECK(train->size() + val->size() == data.train->size());
   std::vector<int> per_class(10, 0);
-  for (std::size_t i = 0; i < val->size(); ++i) ++per_class[static_cast<std::size_t>(val->label(i))];
+  for (std::size_t i = 0; i < val->size(); ++i)
+    ++per_class[static_cast<std::size_t>(val->label(i))];
   CHECK(per_class == std::vector<int>(10, 600));  // Fashion-MNIST has 6,000 of each class
   // The same seed holds out the same samples, another seed others; none is in both parts.
   const auto again = hold_out(data.train, 0.1, 3).second;

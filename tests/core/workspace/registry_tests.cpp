@@ -171,10 +171,13 @@ TEST_CASE("trellis models import registers a state dict saved by Python's torch.
   CHECK(card["files"][0]["sha256"] == ws::sha256_of_file(file));
 
   // A state dict for 7 classes does not load as 5: refused, naming the entry, nothing registered.
-  const auto wrong = run_captured(
-      {import_command(workspace, python_state_dict(dir.path, "7")), {}, dir.path / "wrong.log", false});
+  const auto wrong = run_captured({import_command(workspace, python_state_dict(dir.path, "7")),
+                                   {},
+                                   dir.path / "wrong.log",
+                                   false});
   CHECK(wrong.status.code == 1);
-  CHECK_THAT(wrong.output, Catch::Contains("entry 'fc.weight' has shape [7, 512] but the model's is [5, 512]"));
+  CHECK_THAT(wrong.output,
+             Catch::Contains("entry 'fc.weight' has shape [7, 512] but the model's is [5, 512]"));
   ws::workspace w(workspace);
   CHECK(check_consistent(w, "imported") == std::vector<std::int64_t>{1});
 }
@@ -186,8 +189,9 @@ TEST_CASE("four processes registering one name at once get versions 1 to 4", "[c
   { ws::workspace create(workspace); }  // the database exists before they race for versions
   std::vector<process::child> importers;
   for (int i = 0; i < 4; ++i)
-    importers.push_back(process::child::spawn(
-        {import_command(workspace, file, "shared"), {}, dir.path / fmt::format("import{}.log", i)}));
+    importers.push_back(process::child::spawn({import_command(workspace, file, "shared"),
+                                               {},
+                                               dir.path / fmt::format("import{}.log", i)}));
   std::set<std::string> outputs;
   for (int i = 0; i < 4; ++i) {
     const auto status = importers[static_cast<std::size_t>(i)].wait();
@@ -228,8 +232,8 @@ TEST_CASE("a registration killed with -9 at any step leaves a complete version o
       CHECK(check_consistent(w, "fragile").size() == static_cast<std::size_t>(expected));
     }
     // The next registration works and takes the next number.
-    const auto next =
-        run_captured({import_command(workspace, file, "fragile"), {}, dir.path / "next.log", false});
+    const auto next = run_captured(
+        {import_command(workspace, file, "fragile"), {}, dir.path / "next.log", false});
     INFO(next.output);
     REQUIRE(next.status.success());
     ++expected;

@@ -147,14 +147,22 @@ TEST_CASE("a run whose driver is gone is marked Failed when the workspace is nex
     driver.wait();
     // This process's pid, but recorded with another start time: a later process reusing it.
     reused = ws::create_run(w.db(), w.root(), a_run()).id;
-    w.db().prepare("UPDATE runs SET driver_started = driver_started + 1 WHERE id = ?").bind_all(reused).run();
+    w.db()
+        .prepare("UPDATE runs SET driver_started = driver_started + 1 WHERE id = ?")
+        .bind_all(reused)
+        .run();
     // A driver on another machine that stopped beating long ago, and one that beat just now.
     silent = ws::create_run(w.db(), w.root(), a_run()).id;
-    w.db().prepare("UPDATE runs SET host = 'elsewhere', heartbeat_at = heartbeat_at - 600 WHERE id = ?")
+    w.db()
+        .prepare(
+            "UPDATE runs SET host = 'elsewhere', heartbeat_at = heartbeat_at - 600 WHERE id = ?")
         .bind_all(silent)
         .run();
     quiet_but_recent = ws::create_run(w.db(), w.root(), a_run()).id;
-    w.db().prepare("UPDATE runs SET host = 'elsewhere' WHERE id = ?").bind_all(quiet_but_recent).run();
+    w.db()
+        .prepare("UPDATE runs SET host = 'elsewhere' WHERE id = ?")
+        .bind_all(quiet_but_recent)
+        .run();
     alive = ws::create_run(w.db(), w.root(), a_run()).id;  // this very process drives it
   }
   ws::workspace w(dir.path / "ws");

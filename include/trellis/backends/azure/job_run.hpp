@@ -48,7 +48,8 @@ inline std::optional<std::string> rank_error(const std::filesystem::path& log, s
   std::ifstream in(log);
   std::optional<std::string> found;
   for (std::string line; std::getline(in, line);)
-    for (const auto& marker : {local::own_failure_prefix(rank), local::collective_failure_prefix(rank)})
+    for (const auto& marker :
+         {local::own_failure_prefix(rank), local::collective_failure_prefix(rank)})
       if (const auto at = line.find(marker); at != std::string::npos)
         found = line.substr(at + marker.size());
   return found;

@@ -156,8 +156,9 @@ pipeline_inputs inputs_of(const Pipeline& p) {
     m.properties["trellis.model"] = std::string{to_std(V::train::model::name)};
     m.properties["trellis.classes"] = std::to_string(V::dataset::facts.classes);
     if constexpr (V::dataset::facts.static_shape)
-      m.properties["trellis.input_shape"] = fmt::format(
-          "{}x{}x{}", V::dataset::shape::channels, V::dataset::shape::height, V::dataset::shape::width);
+      m.properties["trellis.input_shape"] =
+          fmt::format("{}x{}x{}", V::dataset::shape::channels, V::dataset::shape::height,
+                      V::dataset::shape::width);
     m.properties["trellis.format"] = "torch state_dict (model.pt)";
     if constexpr (V::has_export_onnx)
       m.properties["trellis.onnx"] =

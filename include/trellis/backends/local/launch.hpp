@@ -60,8 +60,8 @@ struct attempt {
   }
 };
 
-inline attempt launch(const plan::run_plan& plan, const workspace::run_folder& run, const cli::options& o,
-                      std::size_t restart) {
+inline attempt launch(const plan::run_plan& plan, const workspace::run_folder& run,
+                      const cli::options& o, std::size_t restart) {
   const auto run_dir = std::filesystem::absolute(run.root);
   auto env = job_environment(plan, run_dir.string(), restart);
   env["TRELLIS_RUN_ID"] = run.id;
@@ -78,8 +78,8 @@ inline attempt launch(const plan::run_plan& plan, const workspace::run_folder& r
     // and writes its status should it die of a signal; mpirun itself is no child of ours to
     // follow the driver, its keepers are.
     a.what = attempt::kind::mpirun;
-    std::vector<std::string> argv{"mpirun", "-np", std::to_string(plan.world_size()), "--oversubscribe",
-                                  "--bind-to", "none"};
+    std::vector<std::string> argv{"mpirun",          "-np",       std::to_string(plan.world_size()),
+                                  "--oversubscribe", "--bind-to", "none"};
     if (::geteuid() == 0) argv.push_back("--allow-run-as-root");
     auto keeper_env = env;
     keeper_env["TRELLIS_NODE_LAUNCHER"] = "1";
@@ -94,13 +94,15 @@ inline attempt launch(const plan::run_plan& plan, const workspace::run_folder& r
       auto node_env = env;
       node_env["NODE_RANK"] = std::to_string(node);
       node_env["TRELLIS_NODE_LAUNCHER"] = "1";
-      a.start({worker_arguments(o), node_env, run.logs() / ("node_" + std::to_string(node) + ".log"), append},
+      a.start({worker_arguments(o), node_env,
+               run.logs() / ("node_" + std::to_string(node) + ".log"), append},
               std::nullopt);
     }
   } else {
     env[posix::parent_pid_variable] = std::to_string(::getpid());
     for (const auto& slot : plan.ranks)
-      a.start({worker_arguments(o), rank_environment(env, slot), run.rank_log(slot.global_rank), append},
+      a.start({worker_arguments(o), rank_environment(env, slot), run.rank_log(slot.global_rank),
+               append},
               slot.global_rank);
   }
   return a;

@@ -15,7 +15,8 @@ namespace trellis::backends::local {
 
 class log_stream {
  public:
-  explicit log_stream(std::filesystem::path file) : file_(std::move(file)), thread_([this] { run(); }) {}
+  explicit log_stream(std::filesystem::path file)
+      : file_(std::move(file)), thread_([this] { run(); }) {}
   ~log_stream() {
     stop_ = true;
     thread_.join();

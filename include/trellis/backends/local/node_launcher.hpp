@@ -28,19 +28,22 @@ inline int run_node_launcher(const cli::options& o) {
   const bool under_mpirun = std::getenv("OMPI_COMM_WORLD_RANK") != nullptr;
   const auto collective = plan::collective_named(
       std::getenv("TRELLIS_COLLECTIVE") ? std::getenv("TRELLIS_COLLECTIVE") : "");
-  const bool append = std::getenv("TRELLIS_RESTART") && std::string{std::getenv("TRELLIS_RESTART")} != "0";
+  const bool append =
+      std::getenv("TRELLIS_RESTART") && std::string{std::getenv("TRELLIS_RESTART")} != "0";
 
   attempt a;
   a.run_dir = run_dir;
   a.world_size = number(under_mpirun ? "OMPI_COMM_WORLD_SIZE" : "WORLD_SIZE");
   a.starter = under_mpirun ? "its rank keeper" : "its node launcher";
   // The job's variables are inherited; a rank is no launcher, and follows this process.
-  const std::map<std::string, std::string> own{{"TRELLIS_NODE_LAUNCHER", ""},
-                                               {posix::parent_pid_variable, std::to_string(::getpid())}};
+  const std::map<std::string, std::string> own{
+      {"TRELLIS_NODE_LAUNCHER", ""}, {posix::parent_pid_variable, std::to_string(::getpid())}};
   std::string started;
   if (under_mpirun) {
     const std::size_t rank = number("OMPI_COMM_WORLD_RANK");
-    a.start({worker_arguments(o), own, a.run_dir / "logs" / ("rank_" + std::to_string(rank) + ".log"), append}, rank);
+    a.start({worker_arguments(o), own,
+             a.run_dir / "logs" / ("rank_" + std::to_string(rank) + ".log"), append},
+            rank);
     started = "rank " + std::to_string(rank);
   } else {
     const std::size_t node = number("NODE_RANK"), procs = number("LOCAL_WORLD_SIZE");
@@ -49,8 +52,8 @@ inline int run_node_launcher(const cli::options& o) {
       const auto slot = plan::rank_slot_of(node, local, procs, /*one_machine=*/true,
                                            collective == plan::collective_kind::nccl);
       auto env = rank_environment(own, slot);
-      a.start({worker_arguments(o), env, a.run_dir / "logs" / ("rank_" + std::to_string(slot.global_rank) + ".log"),
-               append},
+      a.start({worker_arguments(o), env,
+               a.run_dir / "logs" / ("rank_" + std::to_string(slot.global_rank) + ".log"), append},
               slot.global_rank);
     }
     started = "node " + std::to_string(node) + " started ranks " +

@@ -78,7 +78,8 @@ class own_status {
     status_.rank = rank;
     std::error_code ec;
     std::filesystem::create_directories(status_folder(run_dir), ec);
-    fd_ = ::open(status_file(run_dir, rank).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd_ =
+        ::open(status_file(run_dir, rank).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0) return;  // the run goes on; the driver then reports what it saw of this rank
     (void)::posix_fallocate(fd_, 0, room);
     status_.pid = static_cast<int>(::getpid());
@@ -119,7 +120,8 @@ class own_status {
 };
 
 /// Rank `rank`'s status, or nullopt when it wrote none or it does not parse.
-inline std::optional<rank_status> read_status(const std::filesystem::path& run_dir, std::size_t rank) {
+inline std::optional<rank_status> read_status(const std::filesystem::path& run_dir,
+                                              std::size_t rank) {
   std::ifstream in(status_file(run_dir, rank));
   if (!in) return std::nullopt;
   try {
@@ -153,7 +155,8 @@ inline void write_status_for(const std::filesystem::path& run_dir, const rank_st
 
 /// The failure that came first among ranks 0..world-1: a rank's own failure before any that was
 /// only a consequence of it, then in time order.
-inline std::optional<rank_status> first_failure(const std::filesystem::path& run_dir, std::size_t world) {
+inline std::optional<rank_status> first_failure(const std::filesystem::path& run_dir,
+                                                std::size_t world) {
   std::optional<rank_status> first;
   for (std::size_t r = 0; r < world; ++r) {
     const auto s = read_status(run_dir, r);

@@ -1,7 +1,8 @@
-// run_recorded: a local run from start to end as the workspace records it (backends/recorded_run.hpp,
-// which every backend shares): the job is this machine's ranks (driver.hpp), and its report
-// becomes the run's ending: Completed, Failed (with the reason and the rank that failed) or
-// Canceled (Ctrl-C or SIGTERM), which --resume continues from its last checkpoint.
+// run_recorded: a local run from start to end as the workspace records it
+// (backends/recorded_run.hpp, which every backend shares): the job is this machine's ranks
+// (driver.hpp), and its report becomes the run's ending: Completed, Failed (with the reason and the
+// rank that failed) or Canceled (Ctrl-C or SIGTERM), which --resume continues from its last
+// checkpoint.
 #pragma once
 #include <cstdint>
 #include <optional>

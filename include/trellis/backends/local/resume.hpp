@@ -33,23 +33,28 @@ inline constexpr std::string_view resumable_overrides[] = {
 inline workspace::run_record resumable_run(workspace::workspace& w, const std::string& id) {
   const auto run = workspace::find_run(w.db(), w.root(), id);
   if (!run)
-    throw cli::usage_error(fmt::format("--resume {}: no run '{}' in the workspace {} (see: trellis runs list)",
-                                       id, id, w.root().string()));
+    throw cli::usage_error(
+        fmt::format("--resume {}: no run '{}' in the workspace {} (see: trellis runs list)", id, id,
+                    w.root().string()));
   const auto status = std::string{workspace::name_of(run->status)};
   if (run->backend != plan::name_of(plan::backend_kind::local))
-    throw cli::usage_error(fmt::format("--resume {}: it ran on the {} backend; only local runs resume here",
-                                       id, run->backend));
+    throw cli::usage_error(fmt::format(
+        "--resume {}: it ran on the {} backend; only local runs resume here", id, run->backend));
   if (run->status == workspace::run_status::completed)
-    throw cli::usage_error(fmt::format("--resume {}: it completed; there is nothing to resume", id));
+    throw cli::usage_error(
+        fmt::format("--resume {}: it completed; there is nothing to resume", id));
   if (!run->finished())
-    throw cli::usage_error(fmt::format("--resume {}: it is {} (driver pid {}); stop it first, or wait",
-                                       id, status, run->driver_pid.value_or(0)));
+    throw cli::usage_error(
+        fmt::format("--resume {}: it is {} (driver pid {}); stop it first, or wait", id, status,
+                    run->driver_pid.value_or(0)));
   for (const auto& other : workspace::list_runs(w.db(), w.root()))
     if (other.resumed_from == id)
-      throw cli::usage_error(fmt::format("--resume {}: run {} resumed it already ({}); resume {} instead",
-                                         id, other.id, workspace::name_of(other.status), other.id));
+      throw cli::usage_error(
+          fmt::format("--resume {}: run {} resumed it already ({}); resume {} instead", id,
+                      other.id, workspace::name_of(other.status), other.id));
   if (!std::filesystem::is_directory(run->folder))
-    throw cli::usage_error(fmt::format("--resume {}: its folder {} is gone", id, run->folder.string()));
+    throw cli::usage_error(
+        fmt::format("--resume {}: its folder {} is gone", id, run->folder.string()));
   return *run;
 }
 
@@ -76,7 +81,8 @@ inline std::vector<std::string> resumed_settings(const workspace::run_record& ru
     if (std::find(std::begin(resumable_overrides), std::end(resumable_overrides), key) ==
         std::end(resumable_overrides)) {
       std::string allowed;
-      for (const auto name : resumable_overrides) allowed += (allowed.empty() ? "" : ", ") + std::string{name};
+      for (const auto name : resumable_overrides)
+        allowed += (allowed.empty() ? "" : ", ") + std::string{name};
       throw cli::usage_error(fmt::format(
           "--set {} with --resume {}: a resumed run keeps the settings it was started with; "
           "--set may change only where it runs ({}). Start a new run to change {}",
@@ -102,8 +108,9 @@ inline void check_same_stages(const workspace::run_record& run, const std::strin
       return i < stages.size() ? stages[i].at("stage").get<std::string>() : std::string{"(none)"};
     };
     if (name(before) != name(now))
-      throw cli::usage_error(fmt::format("--resume {}: it ran another pipeline: stage {} was {}, is {}",
-                                         run.id, i + 1, name(before), name(now)));
+      throw cli::usage_error(
+          fmt::format("--resume {}: it ran another pipeline: stage {} was {}, is {}", run.id, i + 1,
+                      name(before), name(now)));
     for (const auto& [field, value] : before[i].at("type").items())
       if (!now[i].at("type").contains(field) || now[i].at("type").at(field) != value)
         throw cli::usage_error(fmt::format(

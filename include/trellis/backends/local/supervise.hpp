@@ -62,7 +62,8 @@ inline void note_all_ended(attempt& a) {
 
 inline std::string process_name(const attempt& a, std::size_t i) {
   if (a.ranks[i]) return "rank " + std::to_string(*a.ranks[i]);
-  return a.what == attempt::kind::node_launchers ? "node " + std::to_string(i) + " launcher" : "mpirun";
+  return a.what == attempt::kind::node_launchers ? "node " + std::to_string(i) + " launcher"
+                                                 : "mpirun";
 }
 
 /// The rank that failed first, from the ranks' status files; else the process `ended`.
@@ -70,7 +71,8 @@ inline failure failure_of(const attempt& a, std::size_t ended) {
   if (const auto first = first_failure(a.run_dir, a.world_size))
     return {"rank " + std::to_string(first->rank), first->how,
             a.run_dir / "logs" / ("rank_" + std::to_string(first->rank) + ".log"), first->rank};
-  return {process_name(a, ended), a.children[ended].status()->describe(), a.logs[ended], a.ranks[ended]};
+  return {process_name(a, ended), a.children[ended].status()->describe(), a.logs[ended],
+          a.ranks[ended]};
 }
 }  // namespace detail
 
@@ -101,7 +103,8 @@ inline attempt_result supervise(attempt& a) {
 }
 
 inline std::string describe(const failure& f) {
-  return f.who + " failed: " + f.how + "; its log is " + f.log.string() + "\n" + last_lines(f.log, 12);
+  return f.who + " failed: " + f.how + "; its log is " + f.log.string() + "\n" +
+         last_lines(f.log, 12);
 }
 
 }  // namespace trellis::backends::local

@@ -74,7 +74,8 @@ inline std::filesystem::path transfer_file(const cli::options& o, const std::str
   if (planned.empty()) {
     workspace::workspace w(o.workspace);
     const auto card = workspace::get_model_version(
-        w.db(), name, version > 0 ? std::optional{static_cast<std::int64_t>(version)} : std::nullopt);
+        w.db(), name,
+        version > 0 ? std::optional{static_cast<std::int64_t>(version)} : std::nullopt);
     return workspace::verified_file(w.root(), card);
   }
   const std::string expected = env_or("TRELLIS_TRANSFER_SHA256", "");
@@ -166,12 +167,14 @@ int run_worker(Pipeline& p, const cli::options& o) {
         // A batch of validation images, as the model sees them, for the file's comparison.
         val_loader.set_epoch(0);
         const auto images = val_loader.next();
-        if (!images) throw std::runtime_error("export_onnx: rank 0 has no validation image to check the file with");
+        if (!images)
+          throw std::runtime_error(
+              "export_onnx: rank 0 has no validation image to check the file with");
         const core::run_files files{config.run_dir};
-        const auto report =
-            export_trained_model(p, *model, files, images->images,
-                                 detail::env_or("AZUREML_RUN_ID",
-                                                std::filesystem::canonical(config.run_dir).filename()));
+        const auto report = export_trained_model(
+            p, *model, files, images->images,
+            detail::env_or("AZUREML_RUN_ID",
+                           std::filesystem::canonical(config.run_dir).filename()));
         std::cout << fmt::format(
                          "[trellis] exported {}: ONNX checker and strict shape inference passed; "
                          "max |ONNX - LibTorch| {:.2g} on {} validation images (allowed {:.2g})",

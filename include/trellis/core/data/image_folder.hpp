@@ -132,8 +132,8 @@ inline std::shared_ptr<const image_folder_source> open_image_folder_split(
   if (found != classes)
     throw data_error{root / split, "has class folders " + detail::join(found, ", ") +
                                        "; train has " + detail::join(classes, ", ")};
-  return std::make_shared<const image_folder_source>(root / split,
-                                                     detail::scan_split(root / split, found), channels);
+  return std::make_shared<const image_folder_source>(
+      root / split, detail::scan_split(root / split, found), channels);
 }
 
 /// Scans root/train, root/val (unless `val_folder` is false: the validation split is then held

@@ -15,7 +15,8 @@ namespace trellis::core {
 inline void write_png(const std::filesystem::path& file, const std::uint8_t* pixels,
                       std::uint32_t width, std::uint32_t height, int channels) {
   if (channels != 1 && channels != 3)
-    throw data_error{file, "a PNG is written with 1 or 3 channels, not " + std::to_string(channels)};
+    throw data_error{file,
+                     "a PNG is written with 1 or 3 channels, not " + std::to_string(channels)};
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
   image.width = width;

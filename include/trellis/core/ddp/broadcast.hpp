@@ -11,8 +11,8 @@
 
 namespace trellis::core::ddp {
 
-inline void broadcast_coalesced(process_group& group, const std::vector<at::Tensor>& tensors, int root,
-                                const std::string& what) {
+inline void broadcast_coalesced(process_group& group, const std::vector<at::Tensor>& tensors,
+                                int root, const std::string& what) {
   if (group.size() == 1 || tensors.empty()) return;
   torch::NoGradGuard no_grad;
   std::map<at::ScalarType, std::vector<at::Tensor>> by_type;  // ordered: same order on every rank

@@ -27,7 +27,8 @@ inline std::vector<std::vector<std::size_t>> assign_buckets(const std::vector<at
     if (!open_new) {
       const auto& head = params[buckets.back().front()];
       const std::size_t cap = buckets.size() == 1 ? caps.first_bytes : caps.bytes;
-      open_new = filled >= cap || head.scalar_type() != p.scalar_type() || head.device() != p.device();
+      open_new =
+          filled >= cap || head.scalar_type() != p.scalar_type() || head.device() != p.device();
     }
     if (open_new) {
       buckets.emplace_back();

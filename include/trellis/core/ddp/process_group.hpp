@@ -192,7 +192,8 @@ class process_group {
     } catch (const std::exception& e) {
       std::string why = detail::brief_what(e);
       // The shared-memory path names the rank itself; Gloo's and c10d's timeouts do not.
-      if (progress_ && seq && detail::timed_out(why) && why.find("waiting for rank") == std::string::npos)
+      if (progress_ && seq && detail::timed_out(why) &&
+          why.find("waiting for rank") == std::string::npos)
         why = progress_->explain(*seq, timeout_) + " (" + why + ")";
       throw collective_error("[trellis] ddp: " + what + " failed on rank " + std::to_string(rank_) +
                              " of " + std::to_string(size_) + ": " + why);

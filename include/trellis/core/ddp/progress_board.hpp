@@ -22,7 +22,8 @@ namespace trellis::core::ddp {
 class progress_board {
  public:
   /// Call after make_store(env, ...) succeeded: rank 0's store is up.
-  explicit progress_board(const rank_env& env, std::chrono::milliseconds answer_limit = std::chrono::seconds(2))
+  explicit progress_board(const rank_env& env,
+                          std::chrono::milliseconds answer_limit = std::chrono::seconds(2))
       : rank_(env.rank), world_(env.world_size) {
     c10d::TCPStoreOptions opts;
     opts.port = env.master_port;

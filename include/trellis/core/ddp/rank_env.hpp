@@ -31,7 +31,7 @@ struct rank_env {
   int node_rank = 0;
   rank_source source = rank_source::torch_env;
   bool use_agent_store = false;  ///< torchrun hosts the store; every rank connects as a client
-  int restart_count = 0;         ///< TORCHELASTIC_RESTART_COUNT: keys of earlier attempts are kept apart
+  int restart_count = 0;  ///< TORCHELASTIC_RESTART_COUNT: keys of earlier attempts are kept apart
   /// The run and attempt this rank belongs to (TRELLIS_RUN_ID, TRELLIS_ATTEMPT_ID, TRELLIS_RUN_DIR,
   /// set by the local backend's driver): its rendezvous admits no rank of another. Empty
   /// without a driver (torchrun, Azure ML, a plain mpirun).
@@ -40,7 +40,8 @@ struct rank_env {
   /// "run fashion_3 (attempt 9c1f..., folder /ws/runs/fashion_3)", or "a run without an id".
   [[nodiscard]] std::string run_description() const {
     if (run_id.empty()) return "a run without an id (started without the trellis driver)";
-    return "run " + run_id + " (attempt " + attempt_id + (run_dir.empty() ? "" : ", folder " + run_dir) + ")";
+    return "run " + run_id + " (attempt " + attempt_id +
+           (run_dir.empty() ? "" : ", folder " + run_dir) + ")";
   }
 };
 
@@ -71,7 +72,8 @@ inline int to_int(const std::string& name, const std::string& text, int lo, int 
   if (ec != std::errc{} || end != text.data() + text.size())
     rank_env_fail(name, "='" + text + "' is not an integer");
   if (value < lo || value > hi)
-    rank_env_fail(name, "=" + text + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+    rank_env_fail(name,
+                  "=" + text + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
   return value;
 }
 
@@ -79,7 +81,8 @@ inline int required_int(const env_lookup& env, const std::string& name, int lo, 
   return to_int(name, required(env, name), lo, hi);
 }
 
-inline std::optional<int> optional_int(const env_lookup& env, const std::string& name, int lo, int hi) {
+inline std::optional<int> optional_int(const env_lookup& env, const std::string& name, int lo,
+                                       int hi) {
   auto v = env(name);
   if (!v || v->empty()) return std::nullopt;
   return to_int(name, *v, lo, hi);

@@ -27,7 +27,9 @@ namespace detail {
 /// Where rank 0 writes which run the store belongs to (outside every run's prefix).
 inline const std::string owner_key = "trellis/run";
 
-inline std::string store_text(const std::vector<std::uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
+inline std::string store_text(const std::vector<std::uint8_t>& bytes) {
+  return {bytes.begin(), bytes.end()};
+}
 
 inline std::string brief_error(const std::exception& e) {
   if (auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
@@ -65,7 +67,8 @@ inline std::string store_prefix(const rank_env& env) {
 
 /// `timeout` bounds the wait for every rank to reach the store; `resolve_limit` bounds the
 /// resolution of MASTER_ADDR (a name nobody answers for fails then, not after `timeout`).
-inline c10::intrusive_ptr<c10d::Store> make_store(const rank_env& env, std::chrono::milliseconds timeout,
+inline c10::intrusive_ptr<c10d::Store> make_store(const rank_env& env,
+                                                  std::chrono::milliseconds timeout,
                                                   std::chrono::milliseconds resolve_limit) {
   if (env.world_size == 1 && !env.use_agent_store) return c10::make_intrusive<c10d::HashStore>();
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
@@ -87,7 +90,8 @@ inline c10::intrusive_ptr<c10d::Store> make_store(const rank_env& env, std::chro
   } catch (const std::exception& e) {
     // Only a port that someone else listens on is a conflict (not a timeout waiting for ranks).
     if (!opts.isServer || posix::port_is_free(host, env.master_port)) throw;
-    const auto other = detail::rendezvous_owner(host.text(), env.master_port, std::chrono::seconds(5));
+    const auto other =
+        detail::rendezvous_owner(host.text(), env.master_port, std::chrono::seconds(5));
     throw rendezvous_error("[trellis] ddp: rank 0 of " + env.run_description() +
                            " cannot host the rendezvous: " +
                            (other ? detail::conflict(where, *other)

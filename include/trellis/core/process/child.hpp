@@ -105,7 +105,8 @@ struct spawn_setup {
 };
 
 /// This process's environment with `extra` laid over it, as "KEY=VALUE" strings.
-inline std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra) {
+inline std::vector<std::string> merged_environment(
+    const std::map<std::string, std::string>& extra) {
   std::vector<std::string> out;
   for (char** e = environ; e && *e; ++e) {
     std::string_view entry(*e);
@@ -147,15 +148,17 @@ inline child child::spawn(const spawn_request& request) {
   posix_spawnattr_setpgroup(&s.attr, 0);
   posix_spawnattr_setsigdefault(&s.attr, &all);
   posix_spawnattr_setsigmask(&s.attr, &none);
-  posix_spawnattr_setflags(&s.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&s.attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
   pid_t pid = -1;
   const bool search = request.argv[0].find('/') == std::string::npos;
   const int rc = search ? posix_spawnp(&pid, argv[0], &s.files, &s.attr, argv.data(), envp.data())
                         : posix_spawn(&pid, argv[0], &s.files, &s.attr, argv.data(), envp.data());
   if (rc != 0)
-    throw std::system_error(rc, std::generic_category(),
-                            "[trellis] process: cannot start '" + request.argv[0] + "' (log " + log + ")");
+    throw std::system_error(
+        rc, std::generic_category(),
+        "[trellis] process: cannot start '" + request.argv[0] + "' (log " + log + ")");
   child c;
   c.pid_ = pid;
   return c;

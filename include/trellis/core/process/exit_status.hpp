@@ -21,7 +21,8 @@ struct exit_status {
 
   /// "exited with code 3" or "killed by signal 9 (Killed)".
   std::string describe() const {
-    if (signal != 0) return "killed by signal " + std::to_string(signal) + " (" + ::strsignal(signal) + ")";
+    if (signal != 0)
+      return "killed by signal " + std::to_string(signal) + " (" + ::strsignal(signal) + ")";
     return "exited with code " + std::to_string(code);
   }
 };

@@ -16,7 +16,8 @@ namespace trellis::core::process {
 /// Index of a child that has ended (reaped; its status() is set), or nullopt when none ended
 /// before the timeout. Children that had already ended before the call are skipped. Polls only
 /// these pids, so other children of this process (popen, ...) are left alone.
-inline std::optional<std::size_t> wait_any(std::span<child> children, std::chrono::milliseconds timeout) {
+inline std::optional<std::size_t> wait_any(std::span<child> children,
+                                           std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     bool any_running = false;

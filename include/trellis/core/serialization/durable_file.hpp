@@ -82,7 +82,9 @@ class replacing_file {
   replacing_file(const replacing_file&) = delete;
   replacing_file& operator=(const replacing_file&) = delete;
 
-  void write(const void* data, std::size_t size) { detail::write_all(fd_, data, size, file_, "write"); }
+  void write(const void* data, std::size_t size) {
+    detail::write_all(fd_, data, size, file_, "write");
+  }
   void write(std::string_view text) { write(text.data(), text.size()); }
 
   /// The file is complete: it replaces the previous one at once (a crash leaves one or the other).

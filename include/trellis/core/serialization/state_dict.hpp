@@ -95,7 +95,8 @@ inline void save_state_dict(const state_dict& dict, const std::filesystem::path&
       writer.writeRecord("data.pkl", bytes.data(), bytes.size());
       const auto& storages = pickled->storages();
       for (std::size_t i = 0; i < storages.size(); ++i)
-        writer.writeRecord("data/" + std::to_string(i), storages[i].data_ptr(), storages[i].nbytes());
+        writer.writeRecord("data/" + std::to_string(i), storages[i].data_ptr(),
+                           storages[i].nbytes());
       writer.writeEndOfFile();
     }
     if (failed) std::rethrow_exception(failed);

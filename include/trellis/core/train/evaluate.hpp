@@ -77,7 +77,8 @@ inline evaluation evaluate(classifier& model, loader& val, ddp::process_group* g
       pairs += torch::bincount((labels * confusion_classes + predicted).to(torch::kCPU), {}, k2);
   }
   std::vector<double> sums{loss_sum, correct, count};
-  for (std::int64_t i = 0; i < k2; ++i) sums.push_back(static_cast<double>(pairs[i].item<std::int64_t>()));
+  for (std::int64_t i = 0; i < k2; ++i)
+    sums.push_back(static_cast<double>(pairs[i].item<std::int64_t>()));
   const auto total = train_detail::sum_over_ranks(group, std::move(sums), "evaluation sums");
   const double n = total[2];
   const double none = std::numeric_limits<double>::quiet_NaN();  // no sample: nothing to report

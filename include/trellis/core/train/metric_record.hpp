@@ -66,7 +66,8 @@ inline std::optional<metric_record> parse_metric_line(std::string_view line) {
 }
 
 /// Every value of `name` rank 0 wrote, in file order (NaN where it was not finite).
-inline std::vector<double> logged_values(const std::filesystem::path& file, const std::string& name) {
+inline std::vector<double> logged_values(const std::filesystem::path& file,
+                                         const std::string& name) {
   std::ifstream in{file};
   std::vector<double> values;
   for (std::string line; std::getline(in, line);)
@@ -76,7 +77,8 @@ inline std::vector<double> logged_values(const std::filesystem::path& file, cons
 }
 
 /// The highest finite value of `name` rank 0 wrote, if any.
-inline std::optional<double> best_logged_value(const std::filesystem::path& file, const std::string& name) {
+inline std::optional<double> best_logged_value(const std::filesystem::path& file,
+                                               const std::string& name) {
   std::optional<double> best;
   for (double v : logged_values(file, name))
     if (std::isfinite(v) && (!best || v > *best)) best = v;

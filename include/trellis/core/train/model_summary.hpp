@@ -42,8 +42,9 @@ inline void write_model_summary(const std::filesystem::path& file, const model_s
     const std::size_t k = s.class_names.size();
     nlohmann::json rows = nlohmann::json::array();
     for (std::size_t t = 0; t < k; ++t)
-      rows.push_back(std::vector<std::int64_t>(s.confusion.begin() + static_cast<std::ptrdiff_t>(t * k),
-                                               s.confusion.begin() + static_cast<std::ptrdiff_t>((t + 1) * k)));
+      rows.push_back(std::vector<std::int64_t>(
+          s.confusion.begin() + static_cast<std::ptrdiff_t>(t * k),
+          s.confusion.begin() + static_cast<std::ptrdiff_t>((t + 1) * k)));
     j["test_confusion"] = {{"classes", s.class_names}, {"counts", rows}};
   }
   replace_file(file, j.dump(2) + '\n');

@@ -50,8 +50,9 @@ inline progress_sink print_progress(std::ostream& out = std::cout) {
   return [&out](const progress& p) {
     std::string line;
     if (p.test)
-      line = fmt::format("[trellis] test of the selected model: test_loss {:.4f} test_accuracy {:.4f}",
-                         p.test->val_loss, p.test->val_accuracy);
+      line =
+          fmt::format("[trellis] test of the selected model: test_loss {:.4f} test_accuracy {:.4f}",
+                      p.test->val_loss, p.test->val_accuracy);
     else if (p.end_of_epoch)
       line = fmt::format("[trellis] epoch {}/{} val_loss {:.4f} val_accuracy {:.4f} ({:.1f} s)",
                          p.epoch, p.epochs, p.end_of_epoch->val_loss,

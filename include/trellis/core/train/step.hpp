@@ -43,7 +43,8 @@ inline step_totals train_step(classifier& model, torch::optim::Optimizer& optimi
         logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
     (loss_sum / static_cast<double>(totals.samples)).backward();
     totals.loss_sum += loss_sum.item<double>();
-    totals.correct += static_cast<std::size_t>(logits.argmax(1).eq(labels).sum().item<std::int64_t>());
+    totals.correct +=
+        static_cast<std::size_t>(logits.argmax(1).eq(labels).sum().item<std::int64_t>());
   }
   // A no-op after a synced backward (it waited already); joins the collectives otherwise.
   if (sync) sync->finalize();
