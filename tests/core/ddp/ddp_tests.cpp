@@ -21,6 +21,7 @@
 #include "trellis/core/ddp/rank_env.hpp"
 #include "trellis/core/process/child.hpp"
 #include "trellis/core/process/wait_any.hpp"
+#include "free_port.hpp"
 #include "run_captured.hpp"
 #include "text_file.hpp"
 
@@ -28,6 +29,7 @@ namespace fs = std::filesystem;
 namespace ddp = trellis::core::ddp;
 namespace process = trellis::core::process;
 using namespace std::chrono_literals;
+using trellis::core::testing::free_port;
 using trellis::core::testing::read_text;
 using trellis::core::testing::run_captured;
 
@@ -53,19 +55,6 @@ std::string error_of(const std::map<std::string, std::string>& vars) {
     return e.what();
   }
   return "(no error)";
-}
-
-/// A port nobody listens on now: bind port 0 and let the kernel choose.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 /// Running or sleeping; a zombie waiting for init to reap it counts as gone.

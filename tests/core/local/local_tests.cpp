@@ -22,29 +22,20 @@
 #include <trellis/core/process/child.hpp>
 #include <trellis/core/train/metric_record.hpp>
 
+#include "free_port.hpp"
 #include "run_captured.hpp"
 #include "small_disk.hpp"
 #include "text_file.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using trellis::core::testing::free_port;
 using trellis::core::testing::read_text;
 using trellis::core::testing::run_captured;
 using trellis::core::testing::small_disk;
 namespace process = trellis::core::process;
 
 namespace {
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t len = sizeof sa;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
 
 struct job {
   std::string name;

@@ -18,6 +18,7 @@
 #include <numbers>
 #include <thread>
 
+#include "free_port.hpp"
 #include "train_support.hpp"
 #include "trellis/backends/stage_config/train.hpp"
 #include "trellis/core/ddp/process_group.hpp"
@@ -28,19 +29,6 @@ using namespace trellis::core;
 using namespace trellis::core::testing;
 
 namespace {
-
-/// A TCP port nobody listens on right now, for the threads' store.
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 /// Runs `body(rank, group)` on two threads, each a rank of one Gloo group; rethrows an error.
 template <class Body>
