@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -38,7 +39,7 @@ class database {
     sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
     // WAL: readers never block the one writer. NORMAL: a commit survives a crash of this
     // process (kill -9); only a power loss may undo the last commits, never corrupt the file.
-    exec("PRAGMA journal_mode=WAL");
+    use_wal(busy_timeout);
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
   }
@@ -70,6 +71,21 @@ class database {
   static std::string_view first_line(std::string_view sql) {
     while (!sql.empty() && (sql.front() == ' ' || sql.front() == '\n')) sql.remove_prefix(1);
     return sql.substr(0, std::min(sql.find('\n'), std::size_t{60}));
+  }
+
+  /// Turning a new file to WAL needs an exclusive lock, for which SQLite's busy handler does not
+  /// wait (it would risk a deadlock): when several processes create one workspace at once, the
+  /// others retry here until the first is done, within the busy timeout.
+  void use_wal(std::chrono::milliseconds busy_timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + busy_timeout;
+    for (;;) {
+      const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+      if (rc == SQLITE_OK) return;
+      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
+          std::chrono::steady_clock::now() >= deadline)
+        fail("'PRAGMA journal_mode=WAL'", sqlite3_errmsg(db_));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
 
   std::string file_;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <iterator>
 #include <string>
 #include <thread>
+#include <vector>
 #include <trellis/core/process/child.hpp>
 #include <trellis/workspace/metrics_follower.hpp>
 #include <trellis/workspace/workspace.hpp>
@@ -83,6 +85,34 @@ TEST_CASE("a new workspace has the current schema in WAL mode; a newer one is re
   } catch (const ws::database_error& e) {
     CHECK_THAT(e.what(), Catch::Contains("has schema version 99, newer than this trellis knows") &&
                              Catch::Contains((dir.path / "ws" / "workspace.db").string()));
+  }
+}
+
+TEST_CASE("drivers that create one new workspace at once all open it", "[schema]") {
+  // Turning a new file to WAL takes an exclusive lock that SQLite does not wait for: two local
+  // runs started together on a new workspace once failed with "database is locked".
+  temp_dir dir;
+  constexpr int drivers = 6, rounds = 10;
+  for (int round = 0; round < rounds; ++round) {
+    const fs::path workspace = dir.path / ("ws" + std::to_string(round));
+    std::atomic<int> waiting{drivers};
+    std::vector<std::string> errors(drivers);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < drivers; ++i)
+      threads.emplace_back([&, i] {
+        waiting.fetch_sub(1);
+        while (waiting.load() > 0) std::this_thread::yield();  // all open at the same moment
+        try {
+          ws::workspace w(workspace);
+        } catch (const std::exception& e) {
+          errors[static_cast<std::size_t>(i)] = e.what();
+        }
+      });
+    for (auto& t : threads) t.join();
+    for (const auto& error : errors) {
+      INFO(error);
+      CHECK(error.empty());
+    }
   }
 }
 
