@@ -580,16 +580,15 @@ TEST_CASE("a transfer_from that cannot work fails in --dry-run, before anything 
 
 TEST_CASE("two runs started at once on one port: one is refused, naming the other; one completes",
           "[conflict]") {
-  const fs::path root = fs::path{TRELLIS_LOCAL_WORK_DIR} / "conflict-folder";
-  write_png_folder(root, 8);
   const fs::path workspace = fs::path{TRELLIS_LOCAL_WORK_DIR} / "conflict-ws";
   fs::remove_all(workspace);
   const std::string port = std::to_string(free_port());
-  const std::map<std::string, std::string> env{{"TRELLIS_TEST_FOLDER", root.string()}};
+  // Two epochs over 16,384 images: the first run still trains, seconds later, when the second
+  // one's ranks reach the port (with a run of a second or two they could follow one another).
   const std::vector<std::string> args{"--workspace=" + workspace.string(),
                                       "--set=distributed.master_port=" + port,
-                                      "--set=dataset.subset=0"};
-  job a("folder", env, args, "conflict-a"), b("folder", env, args, "conflict-b");
+                                      "--set=dataset.subset=16384"};
+  job a("two_epochs", {}, args, "conflict-a"), b("two_epochs", {}, args, "conflict-b");
   const bool a_done = a.wait(240s).success(), b_done = b.wait(240s).success();
   INFO("--- first driver:\n" << a.out() << "--- second driver:\n" << b.out());
   REQUIRE(a_done != b_done);
